@@ -1,0 +1,4 @@
+// libproc2 (procps 4): only the process table is used; system-wide files are parsed by our own readers
+// because libproc2 hard-codes /proc and lags behind new kernel keys.
+#include <libproc2/pids.h>
+#include <libproc2/misc.h>

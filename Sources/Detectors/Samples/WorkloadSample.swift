@@ -1,0 +1,55 @@
+/// One workload's memory signals exactly as read from its cgroup (or summed over its processes).
+///
+/// Every field is optional: a kernel, a cgroup version or a controller that lacks a file gives `nil`, never 0.
+public struct WorkloadSample: Sendable, Equatable, Codable {
+    /// The workload's name (`workload` label): a container's 12-hex id, a VM's domain name, a unit name, or the
+    /// name given in the config file.
+    public var name: String
+    public var kind: WorkloadKind
+    /// The cgroup path relative to the hierarchy root, starting with `/` (`cgroup` label); empty for process groups.
+    public var cgroup: String
+    /// Which cgroup version the memory numbers came from (1 or 2); 0 for process groups.
+    public var cgroupVersion: Int
+
+    /// v2 `memory.current`, v1 `memory.usage_in_bytes`, or summed RSS for a process group.
+    public var usageBytes: UInt64?
+    /// v2 `memory.max`, v1 `memory.limit_in_bytes`; `nil` when unlimited.
+    public var limitBytes: UInt64?
+    /// v2 `memory.high`; `nil` when unset (`max`).
+    public var highBytes: UInt64?
+    /// v2 `memory.swap.current`, v1 `memory.memsw.usage_in_bytes - memory.usage_in_bytes`, or summed VmSwap.
+    public var swapBytes: UInt64?
+    /// `memory.stat`, selected keys (v1 hierarchical `total_*` keys stored under the v2-style name).
+    public var stat: [String: UInt64]
+    /// `memory.pressure` (v2, or the unified hierarchy of a v1 hybrid host).
+    public var pressure: PSIStats?
+    /// v2 `memory.events` (`low`, `high`, `max`, `oom`, `oom_kill`); on v1 `oom_kill` from `memory.oom_control` and
+    /// `max` from `memory.failcnt`.
+    public var events: [String: UInt64]
+
+    public init(name: String, kind: WorkloadKind, cgroup: String, cgroupVersion: Int,
+                usageBytes: UInt64? = nil, limitBytes: UInt64? = nil, highBytes: UInt64? = nil,
+                swapBytes: UInt64? = nil, stat: [String: UInt64] = [:], pressure: PSIStats? = nil,
+                events: [String: UInt64] = [:]) {
+        self.name = name
+        self.kind = kind
+        self.cgroup = cgroup
+        self.cgroupVersion = cgroupVersion
+        self.usageBytes = usageBytes
+        self.limitBytes = limitBytes
+        self.highBytes = highBytes
+        self.swapBytes = swapBytes
+        self.stat = stat
+        self.pressure = pressure
+        self.events = events
+    }
+
+    /// Major faults: `memory.stat` `pgmajfault`.
+    public var majorFaults: UInt64? { self.stat["pgmajfault"] }
+    /// Refaults of evicted pages, anon plus file (`workingset_refault_anon` + `_file`, or the pre-5.9 single key).
+    public var refaults: UInt64? {
+        let anon = self.stat["workingset_refault_anon"], file = self.stat["workingset_refault_file"]
+        if anon != nil || file != nil { return (anon ?? 0) + (file ?? 0) }
+        return self.stat["workingset_refault"]
+    }
+}

@@ -1,0 +1,51 @@
+import ArgumentParser
+import Foundation
+import Glibc
+import Logging
+
+/// `interference-watch bench`: CPU cost of collection sweeps and renders on this host, for the benchmark script.
+///
+/// Measures process CPU time (user + system, `getrusage`), not wall time, so a busy machine skews it less.
+struct BenchCommand: ParsableCommand {
+    static let configuration = CommandConfiguration(
+        commandName: "bench", abstract: "Measure the CPU time of collection sweeps and /metrics renders.", shouldDisplay: false)
+
+    @OptionGroup var collection: CollectionOptions
+
+    @Option(help: "Sweeps to measure (after one warm-up sweep).")
+    var sweeps = 50
+
+    @Option(help: "Renders to measure.")
+    var renders = 50
+
+    func run() throws {
+        var logger = Logger(label: "bench", factory: { StderrLogHandler(label: $0, level: .warning, format: .logfmt) })
+        logger.logLevel = .warning
+        let config = try self.collection.loadConfig()
+        CachedFileReader.raiseDescriptorLimit()
+        let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
+        let runner = SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader), reader: reader,
+                                 logger: logger)
+        var snapshot = runner.sweep(wallClockSeconds: Date().timeIntervalSince1970)
+        let sweepStart = Self.cpuSeconds()
+        for _ in 0..<self.sweeps { snapshot = runner.sweep(wallClockSeconds: Date().timeIntervalSince1970) }
+        let sweepCPU = (Self.cpuSeconds() - sweepStart) / Double(self.sweeps)
+
+        let renderer = SnapshotRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: 4096)
+        var bytes = renderer.render(snapshot)
+        let renderStart = Self.cpuSeconds()
+        for _ in 0..<self.renders { bytes = renderer.render(snapshot) }
+        let renderCPU = (Self.cpuSeconds() - renderStart) / Double(self.renders)
+        let series = bytes.split(separator: UInt8(ascii: "\n")).filter { $0.first != UInt8(ascii: "#") }.count
+        let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
+        let rss = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
+        print("workloads=\(snapshot.workloads.count) series=\(series) exposition_bytes=\(bytes.count) open_files=\(reader.openFileCount)")
+        print(String(format: "sweep_cpu_ms=%.3f render_cpu_ms=%.3f peak_rss=%@", sweepCPU * 1000, renderCPU * 1000, rss))
+    }
+
+    static func cpuSeconds() -> Double {
+        var usage = rusage()
+        getrusage(RUSAGE_SELF.rawValue == 0 ? 0 : 0, &usage)
+        return Double(usage.ru_utime.tv_sec + usage.ru_stime.tv_sec) + Double(usage.ru_utime.tv_usec + usage.ru_stime.tv_usec) / 1e6
+    }
+}

@@ -1,0 +1,66 @@
+import ArgumentParser
+
+/// Flags shared by every command that collects: roots, collectors, config.
+struct CollectionOptions: ParsableArguments {
+    @Option(name: .customLong("config"), help: "YAML config file (workloads, later groups and VMs).")
+    var config: String?
+
+    @Option(name: .customLong("path.procfs"), help: "procfs mount point.")
+    var procfs = "/proc"
+
+    @Option(name: .customLong("path.sysfs"), help: "sysfs mount point.")
+    var sysfs = "/sys"
+
+    @Option(name: .customLong("path.cgroupfs"), help: "cgroup root (default: <path.sysfs>/fs/cgroup).")
+    var cgroupfs: String?
+
+    @Flag(name: .customLong("collector.meminfo"), inversion: .prefixedNo, help: "Host /proc/meminfo.")
+    var meminfo = true
+
+    @Flag(name: .customLong("collector.vmstat"), inversion: .prefixedNo, help: "Host /proc/vmstat (swap, faults, reclaim).")
+    var vmstat = true
+
+    @Flag(name: .customLong("collector.pressure"), inversion: .prefixedNo, help: "Host PSI (/proc/pressure).")
+    var pressure = true
+
+    @Flag(name: .customLong("collector.cgroup"), inversion: .prefixedNo, help: "Per-workload cgroup memory (v1, v2, hybrid).")
+    var cgroup = true
+
+    @Flag(name: .customLong("collector.process"), inversion: .prefixedNo, help: "Processes via libproc2 (live /proc only).")
+    var process = true
+
+    @Flag(name: .customLong("collection.keep-files-open"), inversion: .prefixedNo,
+          help: "Keep kernel files open between sweeps and re-read them with pread (cheaper sweeps).")
+    var keepFilesOpen = true
+
+    var paths: CollectorPaths { CollectorPaths(procfs: self.procfs, sysfs: self.sysfs, cgroupfs: self.cgroupfs) }
+
+    func loadConfig() throws -> DaemonConfig {
+        guard let config else { return DaemonConfig() }
+        return try DaemonConfig.load(path: config)
+    }
+
+    /// The collectors in their fixed order (processes before cgroups is irrelevant: each adds its own workloads).
+    func makeCollectors(config: DaemonConfig, reader: CachedFileReader) -> [any Collector] {
+        let paths = self.paths
+        var collectors: [any Collector] = []
+        if self.meminfo { collectors.append(MeminfoCollector(paths: paths, reader: reader)) }
+        if self.vmstat { collectors.append(VMStatCollector(paths: paths, reader: reader)) }
+        if self.pressure { collectors.append(PressureCollector(paths: paths, reader: reader)) }
+        if self.cgroup {
+            let named = config.workloads.compactMap { rule -> (path: String, name: String)? in
+                if case .cgroup(let path) = rule.selector { return (path, rule.name) }
+                return nil
+            }
+            collectors.append(CgroupCollector(paths: paths, namedCgroups: named, reader: reader))
+        }
+        if self.process {
+            let rules = config.workloads.compactMap { rule -> (name: String, matcher: ProcessMatcher)? in
+                if case .process(let matcher) = rule.selector { return (rule.name, matcher) }
+                return nil
+            }
+            collectors.append(ProcessCollector(paths: paths, rules: rules))
+        }
+        return collectors
+    }
+}

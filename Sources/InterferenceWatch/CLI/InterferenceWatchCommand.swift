@@ -1,0 +1,14 @@
+import ArgumentParser
+
+@main
+struct InterferenceWatchCommand: AsyncParsableCommand {
+    static let version = "0.1.0"
+
+    static let configuration = CommandConfiguration(
+        commandName: "interference-watch",
+        abstract: "Watches memory interference among co-located VMs, containers and servers, and exports it for Prometheus.",
+        version: Self.version,
+        subcommands: [RunCommand.self, BenchCommand.self],
+        defaultSubcommand: RunCommand.self
+    )
+}

@@ -1,0 +1,46 @@
+import Detectors
+
+/// Finds workloads in the cgroup tree and reads their memory signals.
+///
+/// The layout is detected on every sweep (two `stat` calls) so a collector started before the runtime still
+/// finds it. Cgroups named in the config file are read by path, whatever their name looks like.
+final class CgroupCollector: Collector {
+    let name = "cgroup"
+    private let root: String
+    private let namedCgroups: [(path: String, name: String)]
+    private let reader: CachedFileReader
+
+    /// - Parameter namedCgroups: cgroup paths from the config file (relative to the hierarchy root) and their names.
+    init(paths: CollectorPaths, namedCgroups: [(path: String, name: String)], reader: CachedFileReader) {
+        self.root = paths.cgroupfs
+        self.namedCgroups = namedCgroups.map { (Self.normalise($0.path), $0.name) }
+        self.reader = reader
+    }
+
+    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+        guard let layout = CgroupLayout.detect(root: self.root) else {
+            throw CollectorError.noData("no cgroup memory hierarchy under \(self.root)")
+        }
+        snapshot.cgroupLayout = layout
+        let memory = CgroupMemoryReader(layout: layout, reader: self.reader)
+        let named = Set(self.namedCgroups.map(\.path))
+        var workloads: [WorkloadSample] = []
+        for (path, name) in self.namedCgroups {
+            if let sample = memory.read(path: path, classification: .init(name: name, kind: .cgroup), issues: &issues) {
+                workloads.append(sample)
+            }
+        }
+        for found in CgroupDiscovery.walk(root: layout.walkRoot) where !named.contains(found.path) {
+            if let sample = memory.read(path: found.path, classification: found.classification, issues: &issues) {
+                workloads.append(sample)
+            }
+        }
+        snapshot.workloads += workloads
+    }
+
+    static func normalise(_ path: String) -> String {
+        var path = path.hasPrefix("/") ? path : "/" + path
+        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
+        return path == "/" ? "" : path
+    }
+}

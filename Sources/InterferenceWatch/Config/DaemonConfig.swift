@@ -1,0 +1,86 @@
+import Foundation
+import Yams
+
+/// The config file (`--config`, YAML). Every key is optional; an absent file means an empty config.
+///
+/// ```yaml
+/// workloads:
+///   - {name: lab-s1, cgroup: /lab/s1}
+///   - {name: api, process: {command: node, cmdline: server.js}}
+///   - {name: legacy, process: {pid: 4242}}
+/// ```
+struct DaemonConfig: Sendable, Equatable {
+    var workloads: [WorkloadRule] = []
+
+    /// The keys this version understands at the top level; later features add theirs here.
+    static let topLevelKeys: Set<String> = ["workloads"]
+
+    static func load(path: String) throws -> DaemonConfig {
+        let text: String
+        do {
+            text = try String(contentsOfFile: path, encoding: .utf8)
+        } catch {
+            throw ConfigError(file: path, line: 0, message: "cannot read: \(error.localizedDescription)")
+        }
+        return try self.parse(text, file: path)
+    }
+
+    static func parse(_ text: String, file: String) throws -> DaemonConfig {
+        let root: Node?
+        do {
+            root = try Yams.compose(yaml: text)
+        } catch let error as YamlError {
+            throw Self.describe(error, file: file)
+        }
+        guard let root else { return DaemonConfig() }
+        let top = try ConfigNode(node: root, file: file, keyPath: "").mapping(allowed: self.topLevelKeys)
+        var config = DaemonConfig()
+        if let workloads = top["workloads"] {
+            var seen: [String: Int] = [:]
+            for entry in try workloads.sequence() {
+                let rule = try self.parseWorkload(entry)
+                if let previous = seen[rule.name] {
+                    throw entry.error("workload name \"\(rule.name)\" already used on line \(previous)")
+                }
+                seen[rule.name] = entry.line
+                config.workloads.append(rule)
+            }
+        }
+        return config
+    }
+
+    private static func parseWorkload(_ node: ConfigNode) throws -> WorkloadRule {
+        let fields = try node.mapping(allowed: ["name", "cgroup", "process"])
+        guard let nameNode = fields["name"] else { throw node.error("missing \"name\"") }
+        let name = try nameNode.nonEmptyString()
+        switch (fields["cgroup"], fields["process"]) {
+        case (let cgroup?, nil):
+            return WorkloadRule(name: name, selector: .cgroup(try cgroup.nonEmptyString()))
+        case (nil, let process?):
+            let p = try process.mapping(allowed: ["pid", "pids", "command", "cmdline"])
+            var matcher = ProcessMatcher()
+            if let pid = p["pid"] { matcher.pids.append(Int32(try pid.int(in: 1...Int(Int32.max)))) }
+            if let pids = p["pids"] { matcher.pids += try pids.sequence().map { Int32(try $0.int(in: 1...Int(Int32.max))) } }
+            matcher.command = try p["command"]?.nonEmptyString()
+            matcher.commandLineContains = try p["cmdline"]?.nonEmptyString()
+            guard !matcher.pids.isEmpty || matcher.command != nil || matcher.commandLineContains != nil else {
+                throw process.error("give at least one of pid, pids, command, cmdline")
+            }
+            return WorkloadRule(name: name, selector: .process(matcher))
+        case (nil, nil):
+            throw node.error("give either \"cgroup\" or \"process\"")
+        case (_?, _?):
+            throw node.error("give either \"cgroup\" or \"process\", not both")
+        }
+    }
+
+    static func describe(_ error: YamlError, file: String) -> ConfigError {
+        switch error {
+        case .scanner(let context, let problem, let mark, _), .parser(let context, let problem, let mark, _):
+            let detail = context.map { "\(problem) (\($0.text))" } ?? problem
+            return ConfigError(file: file, line: mark.line, message: "invalid YAML: \(detail)")
+        default:
+            return ConfigError(file: file, line: 0, message: "invalid YAML: \(error)")
+        }
+    }
+}

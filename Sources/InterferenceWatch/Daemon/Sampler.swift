@@ -1,0 +1,51 @@
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// The collection loop: one sweep every interval, each published as the new snapshot.
+struct Sampler: Service {
+    let runner: SweepRunnerBox
+    let store: SnapshotStore
+    let interval: Duration
+    let logger: Logger
+
+    func run() async throws {
+        let clock = ContinuousClock()
+        var next = clock.now
+        while !Task.isCancelled && !Task.isShuttingDownGracefully {
+            next = next.advanced(by: self.interval)
+            self.sweepOnce()
+            // A sweep that overran its interval starts the next one at once, without trying to catch up.
+            if next < clock.now { next = clock.now }
+            do {
+                let deadline = next
+                try await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline, clock: clock) }
+            } catch {
+                break
+            }
+        }
+        self.logger.info("sampler stopped")
+    }
+
+    func sweepOnce() {
+        let snapshot = self.runner.withRunner { $0.sweep(wallClockSeconds: Date().timeIntervalSince1970) }
+        self.store.publish(snapshot)
+    }
+}
+
+/// Lets the sendable ``Sampler`` own the non-sendable ``SweepRunner``: every access goes through one lock.
+final class SweepRunnerBox: @unchecked Sendable {
+    // The lock serialises all use of `runner`, which is the only state; hence @unchecked.
+    private let lock = NSLock()
+    private let runner: SweepRunner
+
+    init(_ runner: SweepRunner) {
+        self.runner = runner
+    }
+
+    func withRunner<T>(_ body: (SweepRunner) -> T) -> T {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return body(self.runner)
+    }
+}

@@ -1,0 +1,75 @@
+import Glibc
+import Detectors
+import Logging
+
+/// Runs every enabled collector once per sweep and assembles the snapshot.
+///
+/// Owns the collectors (and through them the cached descriptors), so it is used from one task at a time. A failing
+/// collector is logged and counted, never fatal; malformed lines are logged once per distinct problem, so a
+/// persistently odd file does not flood the log every interval.
+final class SweepRunner {
+    private let collectors: [any Collector]
+    private let reader: CachedFileReader
+    private let logger: Logger
+    private var errorsTotal: [String: UInt64] = [:]
+    private var lastIssues: [String: Set<ParseIssue>] = [:]
+    private var lastFailure: [String: String] = [:]
+
+    init(collectors: [any Collector], reader: CachedFileReader, logger: Logger) {
+        self.collectors = collectors
+        self.reader = reader
+        self.logger = logger
+    }
+
+    var collectorNames: [String] { self.collectors.map(\.name) }
+
+    func sweep(wallClockSeconds: Double) -> Snapshot {
+        var snapshot = Snapshot()
+        snapshot.timestampSeconds = wallClockSeconds
+        self.reader.beginSweep()
+        let clock = ContinuousClock()
+        for collector in self.collectors {
+            let start = clock.now
+            var issues: [ParseIssue] = []
+            var success = true
+            do {
+                try collector.collect(into: &snapshot, issues: &issues)
+                self.lastFailure[collector.name] = nil
+            } catch CollectorError.noData(let why) {
+                // Absent subsystems are normal (no libproc2 under a fixture root, no cgroup tree): not a failure.
+                if self.lastFailure[collector.name] != why {
+                    self.logger.debug("collector has no data", metadata: ["collector.name": "\(collector.name)", "reason": "\(why)"])
+                    self.lastFailure[collector.name] = why
+                }
+            } catch {
+                success = false
+                self.errorsTotal[collector.name, default: 0] += 1
+                let message = "\(error)"
+                if self.lastFailure[collector.name] != message {
+                    self.logger.error("collector failed", metadata: ["collector.name": "\(collector.name)", "error": "\(message)"])
+                    self.lastFailure[collector.name] = message
+                }
+            }
+            if !issues.isEmpty {
+                success = false
+                self.errorsTotal[collector.name, default: 0] += UInt64(issues.count)
+                let fresh = Set(issues).subtracting(self.lastIssues[collector.name] ?? [])
+                for issue in fresh.sorted(by: { $0.description < $1.description }) {
+                    self.logger.warning("malformed input, kept the rest of the file", metadata: [
+                        "collector.name": "\(collector.name)", "file.path": "\(issue.path)", "file.line": "\(issue.line)",
+                        "problem": "\(issue.message)",
+                    ])
+                }
+            }
+            self.lastIssues[collector.name] = Set(issues)
+            let elapsed = clock.now - start
+            snapshot.collectors.append(CollectorStatus(
+                name: collector.name,
+                durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
+                success: success, errorsTotal: self.errorsTotal[collector.name, default: 0]))
+        }
+        self.reader.endSweep()
+        snapshot.workloads.sort { ($0.kind, $0.name, $0.cgroup) < ($1.kind, $1.name, $1.cgroup) }
+        return snapshot
+    }
+}

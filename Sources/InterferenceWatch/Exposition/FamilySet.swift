@@ -1,0 +1,24 @@
+/// Collects samples into families by name while a snapshot is rendered.
+struct FamilySet {
+    private(set) var families: [String: MetricFamily] = [:]
+    /// Metric-name prefix: the project's namespace.
+    static let namespace = "interferencewatch"
+
+    /// Adds a sample to `interferencewatch_<name>`, creating the family on first use.
+    mutating func add(_ name: String, _ kind: MetricFamily.Kind, _ help: String,
+                      _ labels: [(name: String, value: String)], _ value: Double?, suffix: String = "") {
+        guard let value else { return }
+        let full = Self.namespace + "_" + name
+        if self.families[full] == nil {
+            self.families[full] = MetricFamily(name: full, help: help, kind: kind)
+        }
+        self.families[full]!.samples.append(.init(suffix: suffix, labels: labels, value: value))
+    }
+
+    mutating func add(_ name: String, _ kind: MetricFamily.Kind, _ help: String,
+                      _ labels: [(name: String, value: String)], _ value: UInt64?) {
+        self.add(name, kind, help, labels, value.map { Double($0) })
+    }
+
+    var all: [MetricFamily] { Array(self.families.values) }
+}

@@ -1,0 +1,29 @@
+import Hummingbird
+import NIOCore
+
+/// The HTTP surface: the landing page and the metrics endpoint (later features add their routes here).
+enum HTTPRoutes {
+    static func makeRouter(store: SnapshotStore, renderer: SnapshotRenderer, telemetryPath: String) -> Router<BasicRequestContext> {
+        let router = Router()
+        router.get(RouterPath(telemetryPath)) { _, _ -> Response in
+            // Render from the published snapshot: a scrape never waits for a sweep or a slow source.
+            let bytes = renderer.render(store.current)
+            return Response(status: .ok, headers: [.contentType: ExpositionWriter.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
+        }
+        router.get("/") { _, _ -> Response in
+            let page = """
+                <!DOCTYPE html>
+                <html><head><meta charset="utf-8"><title>InterferenceWatch</title></head>
+                <body><h1>InterferenceWatch</h1>
+                <p>Memory interference watcher for shared hosts, version \(renderer.version).</p>
+                <ul><li><a href="\(telemetryPath)">Metrics</a></li></ul>
+                </body></html>
+
+                """
+            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                            body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+        }
+        return router
+    }
+}
