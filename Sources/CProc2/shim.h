@@ -2,3 +2,5 @@
 // because libproc2 hard-codes /proc and lags behind new kernel keys.
 #include <libproc2/pids.h>
 #include <libproc2/misc.h>
+// statfs(2): Glibc's Swift module does not export it; the file reader uses it to tell kernel pseudo-files apart.
+#include <sys/vfs.h>

@@ -1,3 +1,4 @@
+import CProc2
 import Glibc
 
 /// Reads small kernel files (procfs, cgroupfs), keeping their descriptors open between sweeps.
@@ -5,7 +6,8 @@ import Glibc
 /// Kernel seq_file based files regenerate their content on every read at offset 0, so a descriptor opened once can
 /// be re-read with `pread(fd, buf, n, 0)`. That saves the open/close pair per file per sweep, which dominates the
 /// cost of a 1000-cgroup sweep. Descriptors not used during a sweep are closed at ``endSweep()`` so vanished cgroups
-/// release their kernfs nodes. Not thread-safe: one reader belongs to one collector, used from one task.
+/// release their kernfs nodes. Files on ordinary filesystems (fixture trees) are never kept open; see
+/// ``isKernelPseudoFile(_:)``. Not thread-safe: one reader belongs to one collector, used from one task.
 final class CachedFileReader {
     private struct Entry {
         var fd: Int32
@@ -79,7 +81,7 @@ final class CachedFileReader {
             close(fd)
             throw error
         }
-        if self.keepOpen && self.entries.count < self.maxOpenFiles {
+        if self.keepOpen && self.entries.count < self.maxOpenFiles && Self.isKernelPseudoFile(fd) {
             self.entries[path] = Entry(fd: fd, lastSweep: self.sweep)
         } else {
             close(fd)
@@ -113,6 +115,18 @@ final class CachedFileReader {
             }
             if n == 0 { return total }
             total += n
+        }
+    }
+
+    /// procfs, sysfs and cgroupfs regenerate a file on every read and fail reads (`ENODEV`) once the object is gone.
+    /// A regular file does neither: an unlinked one stays readable through an old descriptor, so a replaced fixture
+    /// file would read stale. Only pseudo-files are kept open.
+    static func isKernelPseudoFile(_ fd: Int32) -> Bool {
+        var info = statfs()
+        guard fstatfs(fd, &info) == 0 else { return false }
+        switch UInt64(bitPattern: Int64(info.f_type)) {
+        case 0x9fa0, 0x6265_6572, 0x0027_e0eb, 0x6367_7270: return true  // proc, sysfs, cgroup v1, cgroup2
+        default: return false
         }
     }
 

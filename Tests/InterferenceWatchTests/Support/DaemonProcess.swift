@@ -1,0 +1,77 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+
+/// The real daemon binary, started on a free port, scraped over HTTP, stopped with SIGTERM.
+// The mutable log text is guarded by `lock`; the rest is set before the handler runs.
+final class DaemonProcess: @unchecked Sendable {
+    let process = Process()
+    private let stderrPipe = Pipe()
+    private(set) var address = ""
+    private var stderrText = ""
+    private let lock = NSLock()
+
+    /// Starts the binary with `arguments` plus `--web.listen-address 127.0.0.1:0` and waits for its "listening" line.
+    init(arguments: [String], timeoutSeconds: Double = 30) throws {
+        self.process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        self.process.arguments = ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
+        self.process.standardError = self.stderrPipe
+        self.process.standardOutput = FileHandle.nullDevice
+        self.stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
+            let data = handle.availableData
+            guard let self, !data.isEmpty else { return }
+            self.lock.lock()
+            self.stderrText += String(decoding: data, as: UTF8.self)
+            self.lock.unlock()
+        }
+        try self.process.run()
+        let deadline = Date().addingTimeInterval(timeoutSeconds)
+        while Date() < deadline {
+            if let match = self.log.split(separator: "\n").first(where: { $0.contains("msg=listening") }),
+               let field = match.split(separator: " ").first(where: { $0.hasPrefix("web.address=") }) {
+                self.address = String(field.dropFirst("web.address=".count))
+                return
+            }
+            if !self.process.isRunning { break }
+            Thread.sleep(forTimeInterval: 0.05)
+        }
+        self.stop()
+        throw DaemonProcessError(message: "daemon did not start listening; stderr:\n\(self.log)")
+    }
+
+    var log: String {
+        self.lock.lock()
+        defer { self.lock.unlock() }
+        return self.stderrText
+    }
+
+    /// GETs `path` and returns status, content type and body.
+    func get(_ path: String) async throws -> (status: Int, contentType: String, body: String) {
+        var request = HTTPClientRequest(url: "http://\(self.address)\(path)")
+        request.method = .GET
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let body = try await response.body.collect(upTo: 64 << 20)
+        return (Int(response.status.code), response.headers.first(name: "content-type") ?? "", String(buffer: body))
+    }
+
+    /// Sends SIGTERM and waits for the exit status.
+    @discardableResult
+    func stop() -> Int32 {
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
+        self.stderrPipe.fileHandleForReading.readabilityHandler = nil
+        return self.process.terminationStatus
+    }
+
+    deinit {
+        self.stop()
+    }
+}
+
+struct DaemonProcessError: Error, CustomStringConvertible {
+    var message: String
+    var description: String { self.message }
+}

@@ -1,0 +1,84 @@
+import Foundation
+import Glibc
+
+/// A real cgroup in the v1 memory hierarchy and, on hybrid hosts, the same path in the unified tree.
+///
+/// Removed (its processes killed first) when released.
+final class LiveCgroup {
+    static let memoryRoot = "/sys/fs/cgroup/memory"
+    static let unifiedRoot = "/sys/fs/cgroup/unified"
+
+    /// Root, a v1 memory hierarchy we can create cgroups in, and `stress` to allocate with.
+    static var available: Bool {
+        getuid() == 0 && FileManager.default.fileExists(atPath: memoryRoot + "/memory.usage_in_bytes")
+            && FileManager.default.isExecutableFile(atPath: "/usr/bin/stress")
+    }
+
+    static var swapEnabled: Bool {
+        guard let swaps = try? String(contentsOfFile: "/proc/swaps", encoding: .utf8) else { return false }
+        return swaps.split(separator: "\n").count > 1
+    }
+
+    /// Path relative to the hierarchy roots, e.g. `/iw-test/usage-123`.
+    let path: String
+    private var processes: [Process] = []
+
+    init(name: String) throws {
+        self.path = "/iw-test/\(name)-\(getpid())"
+        for root in [Self.memoryRoot, Self.unifiedRoot] where FileManager.default.fileExists(atPath: root) {
+            try FileManager.default.createDirectory(atPath: root + self.path, withIntermediateDirectories: true)
+        }
+    }
+
+    func write(_ file: String, _ value: String) throws {
+        try value.write(toFile: Self.memoryRoot + self.path + "/" + file, atomically: false, encoding: .utf8)
+    }
+
+    func read(_ file: String) throws -> String {
+        try String(contentsOfFile: Self.memoryRoot + self.path + "/" + file, encoding: .utf8)
+            .trimmingCharacters(in: .whitespacesAndNewlines)
+    }
+
+    /// Starts `arguments` inside this cgroup (in both trees), so everything it allocates is charged here.
+    @discardableResult
+    func spawn(_ arguments: [String]) throws -> Process {
+        var targets = [Self.memoryRoot + self.path + "/cgroup.procs"]
+        if FileManager.default.fileExists(atPath: Self.unifiedRoot + self.path) {
+            targets.append(Self.unifiedRoot + self.path + "/cgroup.procs")
+        }
+        let script = targets.map { "echo $$ > '\($0)'" }.joined(separator: " && ") + " && exec \"$@\""
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/sh")
+        process.arguments = ["-c", script, "sh"] + arguments
+        process.standardOutput = FileHandle.nullDevice
+        process.standardError = FileHandle.nullDevice
+        try process.run()
+        self.processes.append(process)
+        return process
+    }
+
+    /// Polls `condition` every 200 ms until it holds or `seconds` pass.
+    static func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
+        let deadline = Date().addingTimeInterval(seconds)
+        while Date() < deadline {
+            if try await condition() { return true }
+            try? await Task.sleep(for: .milliseconds(200))
+        }
+        return try await condition()
+    }
+
+    deinit {
+        for root in [Self.memoryRoot, Self.unifiedRoot] {
+            let procs = (try? String(contentsOfFile: root + self.path + "/cgroup.procs", encoding: .utf8)) ?? ""
+            for pid in procs.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
+        }
+        for process in self.processes where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        for root in [Self.memoryRoot, Self.unifiedRoot] {
+            // rmdir fails while the killed processes are still exiting; retry briefly.
+            for _ in 0..<50 where rmdir(root + self.path) != 0 && errno == EBUSY { usleep(100_000) }
+        }
+    }
+}
