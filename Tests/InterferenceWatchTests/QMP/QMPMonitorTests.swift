@@ -1,0 +1,184 @@
+import Detectors
+import Foundation
+import Logging
+import Testing
+
+#if canImport(VMCore)
+@testable import VMCore
+#else
+@testable import InterferenceWatch
+#endif
+
+/// The QMP client against scripted peers: every broken peer gives a clear error and `up = false`, while a healthy
+/// VM polled at the same moment answers promptly.
+@Suite(.timeLimit(.minutes(1)))
+struct QMPMonitorTests {
+    /// Short limits keep the suite fast; the healthy peer answers in milliseconds, far below them.
+    static let configuration = QMPConfiguration(
+        pollInterval: .milliseconds(200),
+        timeouts: .init(connect: .seconds(1), greeting: .seconds(1), command: .seconds(1)),
+        backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400)))
+
+    /// Long enough that a hanging peer is still hanging when a healthy one has answered, on any machine.
+    static let slowTimeouts = QMPConfiguration(
+        pollInterval: .milliseconds(200),
+        timeouts: .init(connect: .seconds(6), greeting: .seconds(6), command: .seconds(6)),
+        backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400)))
+
+    @Test func healthyPeerGivesAFullSample() async throws {
+        let peer = try MockQMPPeer(behavior: .healthy)
+        defer { peer.stop() }
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath), configuration: Self.configuration,
+                                 logger: TestLogHandlerStore().logger())
+        let sample = await monitor.poll()
+        #expect(sample.up, "\(sample.error ?? "")")
+        #expect(sample.name == "mock-vm")
+        #expect(sample.source == .qmp)
+        #expect(sample.status == "running")
+        #expect(sample.configuredBytes == 536_870_912)
+        #expect(sample.maximumBytes == 536_870_912)
+        #expect(sample.balloonActualBytes == 402_653_184)
+        #expect(sample.balloonInflatedBytes == 134_217_728)
+        // 18446744073709551615 everywhere and last-update 0: the guest has not reported anything.
+        #expect(sample.guestStats == VMSample.GuestStats())
+        #expect(sample.pid == getpid())  // SO_PEERCRED: the mock runs in this process.
+        #expect(sample.error == nil)
+        #expect(monitor.latest == sample)
+        // Without the option the VM's polling interval is never touched.
+        #expect(!peer.commands.contains("qom-set"))
+    }
+
+    @Test func setsGuestStatsIntervalOnlyWhenConfigured() async throws {
+        let peer = try MockQMPPeer(behavior: .healthy)
+        defer { peer.stop() }
+        var configuration = Self.configuration
+        configuration.guestStatsIntervalSeconds = 2
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath, name: "web1"),
+                                 configuration: configuration, logger: TestLogHandlerStore().logger())
+        let sample = await monitor.poll()
+        #expect(sample.up)
+        #expect(sample.name == "web1")  // A configured name wins over query-name.
+        #expect(peer.commands.filter { $0 == "qom-set" }.count == 1)
+        _ = await monitor.poll()
+        #expect(peer.commands.filter { $0 == "qom-set" }.count == 1)  // Once per connection, not per poll.
+    }
+
+    /// What each broken peer must produce in the error text (besides the socket path).
+    static let brokenPeers: [(MockQMPPeer.Behavior, String)] = [
+        (.noGreeting, "probably in use by another client"),
+        (.garbage, "malformed message"),
+        (.silentAfterNegotiation, "no reply to"),
+        (.closeAfterGreeting, "connection closed by QEMU"),
+    ]
+
+    @Test(arguments: brokenPeers)
+    func brokenPeerIsDownWithoutDelayingAHealthyOne(behavior: MockQMPPeer.Behavior, expected: String) async throws {
+        let broken = try MockQMPPeer(behavior: behavior)
+        let healthy = try MockQMPPeer(behavior: .healthy)
+        defer {
+            broken.stop()
+            healthy.stop()
+        }
+        let logs = TestLogHandlerStore()
+        let collector = QMPCollector(
+            targets: [QMPTarget(socketPath: broken.socketPath, name: "bad"),
+                      QMPTarget(socketPath: healthy.socketPath, name: "good")],
+            configuration: Self.slowTimeouts, logger: logs.logger())
+        let run = Task { try await collector.run() }
+        defer { run.cancel() }
+
+        // The healthy VM publishes while the broken one is still waiting out its 6 s timeout: ordering, not a
+        // stopwatch, shows that one VM never waits for another.
+        let clock = ContinuousClock()
+        let start = clock.now
+        var good = collector.samples()[1]
+        while !good.up, clock.now - start < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(20))
+            good = collector.samples()[1]
+        }
+        #expect(good.up)
+        switch behavior {
+        case .noGreeting, .silentAfterNegotiation:
+            #expect(collector.samples()[0].error?.contains("not polled yet") == true,
+                    "the hanging VM finished before the healthy one: \(collector.samples()[0].error ?? "")")
+        default:
+            break
+        }
+        #expect(good.balloonActualBytes == 402_653_184)
+
+        // The broken one goes down with a clear error naming its socket.
+        var bad = collector.samples()[0]
+        while bad.error?.contains("not polled yet") != false, clock.now - start < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(20))
+            bad = collector.samples()[0]
+        }
+        #expect(!bad.up)
+        let error = try #require(bad.error)
+        #expect(error.contains(broken.socketPath), "\(error)")
+        #expect(error.contains(expected), "\(error)")
+        #expect(bad.balloonActualBytes == nil)
+
+        // While the broken VM keeps failing, the healthy one keeps publishing fresh samples.
+        let before = collector.samples()[1].collectedAtSeconds ?? 0
+        try await Task.sleep(for: .milliseconds(1500))
+        #expect((collector.samples()[1].collectedAtSeconds ?? 0) > before)
+        #expect(collector.samples()[1].up)
+
+        // The failure is logged once as a warning (repeats go to debug), with dotted metadata keys.
+        let warnings = logs.all.filter { $0.level == .warning && $0.metadata["qmp.socket"] == "\(broken.socketPath)" }
+        #expect(warnings.count == 1, "\(warnings.map(\.metadata))")
+        #expect(warnings.first?.metadata["vm.name"] == "bad")
+        #expect(logs.all.allSatisfy { $0.metadata["qmp.socket"] != "\(healthy.socketPath)" || $0.level < .warning })
+    }
+
+    @Test(arguments: [MockQMPPeer.Behavior.splitReplies, .eventsBetweenReplies])
+    func oddButValidStreamsDecode(behavior: MockQMPPeer.Behavior) async throws {
+        let peer = try MockQMPPeer(behavior: behavior)
+        defer { peer.stop() }
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath), configuration: Self.configuration,
+                                 logger: TestLogHandlerStore().logger())
+        let sample = await monitor.poll()
+        #expect(sample.up, "\(sample.error ?? "")")
+        #expect(sample.balloonActualBytes == 402_653_184)
+        #expect(sample.status == "running")
+        if behavior == .eventsBetweenReplies {
+            // One BALLOON_CHANGE and one RESUME per command: the handshake's and the poll's.
+            let changes = try #require(sample.eventCounts["BALLOON_CHANGE"])
+            #expect(changes >= 4)
+            #expect(sample.balloonChanges == changes)
+            // The RESUME written after the last reply may still be in flight when the sample is taken.
+            #expect((sample.eventCounts["RESUME"] ?? 0) + 1 >= changes)
+            #expect(sample.lastBalloonChangeSeconds == 1_700_000_000.25)
+            #expect(sample.lastBalloonChangeActualBytes == 402_653_184)
+        }
+    }
+
+    @Test func reconnectsAfterThePeerDies() async throws {
+        let peer = try MockQMPPeer(behavior: .healthy, firstConnection: .closeAfterGreeting)
+        defer { peer.stop() }
+        let logs = TestLogHandlerStore()
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath), configuration: Self.configuration,
+                                 logger: logs.logger())
+        let first = await monitor.poll()
+        #expect(!first.up)
+        // Within the backoff window the socket is not touched again.
+        let second = await monitor.poll()
+        #expect(!second.up)
+        #expect(peer.connections == 1)
+        try await Task.sleep(for: .milliseconds(150))
+        let third = await monitor.poll()
+        #expect(third.up, "\(third.error ?? "")")
+        #expect(peer.connections == 2)
+        #expect(logs.all.contains { $0.level == .info && $0.message.contains("reachable again") })
+    }
+
+    @Test func missingSocketSaysSo() async throws {
+        let path = FileManager.default.temporaryDirectory.path + "/iw-missing-\(UUID().uuidString.prefix(8)).sock"
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: path), configuration: Self.configuration,
+                                 logger: TestLogHandlerStore().logger())
+        let sample = await monitor.poll()
+        #expect(!sample.up)
+        #expect(sample.error?.contains(path) == true)
+        #expect(sample.error?.contains("no such socket") == true, "\(sample.error ?? "")")
+    }
+}
