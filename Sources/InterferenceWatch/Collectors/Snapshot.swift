@@ -14,6 +14,8 @@ struct Snapshot: Sendable, Equatable {
     var collectors: [CollectorStatus] = []
     /// Processes seen by the process collector (not exported one by one; used to join workloads and VMs).
     var processes: [ProcessSample] = []
+    /// VMs seen through QMP or libvirt, joined to their QEMU process and host workload where possible.
+    var vms: [VMSample] = []
     /// The cgroup layout detected on the last sweep.
     var cgroupLayout: CgroupLayout?
 }

@@ -11,9 +11,11 @@ import Yams
 /// ```
 struct DaemonConfig: Sendable, Equatable {
     var workloads: [WorkloadRule] = []
+    var vms = VMSettings()
+    var groups: [GroupSettings] = []
 
-    /// The keys this version understands at the top level; later features add theirs here.
-    static let topLevelKeys: Set<String> = ["workloads"]
+    /// The keys this version understands at the top level.
+    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups"]
 
     static func load(path: String) throws -> DaemonConfig {
         let text: String
@@ -46,7 +48,38 @@ struct DaemonConfig: Sendable, Equatable {
                 config.workloads.append(rule)
             }
         }
+        if let qmp = top["qmp"] { try config.vms.parseQMP(qmp) }
+        if let libvirt = top["libvirt"] { try config.vms.parseLibvirt(libvirt) }
+        if let groups = top["groups"] {
+            var names: Set<String> = []
+            for entry in try groups.sequence() {
+                let group = try GroupSettings.parse(entry)
+                guard names.insert(group.name).inserted else { throw entry.error("group name \"\(group.name)\" used twice") }
+                config.groups.append(group)
+            }
+        }
+        config.workloads += config.groupWorkloads(after: config.workloads)
         return config
+    }
+
+    /// Servers placed by cgroup or pid become workloads of their own, named `<group>/<server>`, unless the
+    /// `workloads:` list already names that cgroup.
+    private func groupWorkloads(after existing: [WorkloadRule]) -> [WorkloadRule] {
+        var rules: [WorkloadRule] = []
+        for group in self.groups {
+            for server in group.servers {
+                guard let name = group.workloadName(of: server) else { continue }
+                switch server.placement {
+                case .cgroup(let path) where !existing.contains(where: { $0.selector == .cgroup(path) }):
+                    rules.append(WorkloadRule(name: name, selector: .cgroup(path)))
+                case .pid(let pid):
+                    rules.append(WorkloadRule(name: name, selector: .process(ProcessMatcher(pids: [pid]))))
+                default:
+                    break
+                }
+            }
+        }
+        return rules
     }
 
     private static func parseWorkload(_ node: ConfigNode) throws -> WorkloadRule {
