@@ -1,3 +1,5 @@
+import Yams
+
 /// A group of co-located servers doing the same work, from the config file's `groups:` list.
 ///
 /// ```yaml
@@ -8,6 +10,10 @@
 ///       - {name: s1, url: "http://127.0.0.1:8081/task", cgroup: /lab/s1}
 ///       - {name: s2, url: "http://127.0.0.1:8082/task", workload: web-1}
 ///       - {name: s3, url: "http://127.0.0.1:8083/task", pid: 4242}
+///       - name: s4
+///         url: "http://127.0.0.1:8084/task"
+///         scrape: {url: "http://127.0.0.1:9100/metrics", metric: http_request_duration_seconds,
+///                  labels: {handler: /task}, interval: 15s}
 /// ```
 struct GroupSettings: Sendable, Equatable {
     struct Probe: Sendable, Equatable {
@@ -31,6 +37,20 @@ struct GroupSettings: Sendable, Equatable {
         /// Probe URL; `nil` when latency comes only from scraping or pushes.
         var url: String?
         var placement: Placement
+        /// The server's own Prometheus histogram, when it has one.
+        var scrape: Scrape? = nil
+    }
+
+    /// Where to scrape a server's own latency histogram, and which series of it to use.
+    struct Scrape: Sendable, Equatable {
+        /// The exposition endpoint, e.g. `http://127.0.0.1:9100/metrics`.
+        var url: String
+        /// The histogram's base name, without `_bucket`, `_sum`, `_count`.
+        var metric: String
+        /// Series must carry all of these labels; series differing in other labels are summed.
+        var labels: [String: String] = [:]
+        var interval: Duration = .seconds(15)
+        var timeout: Duration = .seconds(10)
     }
 
     var name: String
@@ -48,7 +68,8 @@ struct GroupSettings: Sendable, Equatable {
         }
     }
 
-    static let serverKeys: Set<String> = ["name", "url", "cgroup", "workload", "pid"]
+    static let serverKeys: Set<String> = ["name", "url", "cgroup", "workload", "pid", "scrape"]
+    static let scrapeKeys: Set<String> = ["url", "metric", "labels", "interval", "timeout"]
 
     static func parse(_ node: ConfigNode) throws -> GroupSettings {
         let fields = try node.mapping(allowed: ["name", "probe", "servers"])
@@ -79,9 +100,63 @@ struct GroupSettings: Sendable, Equatable {
             if let workload = s["workload"] { placement = .workload(try workload.nonEmptyString()) }
             if let pid = s["pid"] { placement = .pid(Int32(try pid.int(in: 1...Int(Int32.max)))) }
             if group.probe != nil && url == nil { throw entry.error("the group is probed, so every server needs a \"url\"") }
-            group.servers.append(Server(name: serverName, url: url, placement: placement))
+            let scrape = try s["scrape"].map(Self.parseScrape)
+            group.servers.append(Server(name: serverName, url: url, placement: placement, scrape: scrape))
         }
         guard group.servers.count >= 2 else { throw serversNode.error("a group needs at least two servers to compare") }
         return group
+    }
+
+    static func parseScrape(_ node: ConfigNode) throws -> Scrape {
+        let fields = try node.mapping(allowed: Self.scrapeKeys)
+        guard let urlNode = fields["url"] else { throw node.error("missing \"url\"") }
+        let url = try urlNode.nonEmptyString()
+        guard url.hasPrefix("http://") || url.hasPrefix("https://") else {
+            throw urlNode.error("expected an http:// or https:// URL, got \"\(url)\"")
+        }
+        guard let metricNode = fields["metric"] else { throw node.error("missing \"metric\" (the histogram's name)") }
+        var metric = try metricNode.nonEmptyString()
+        guard Self.isMetricName(metric) else { throw metricNode.error("\"\(metric)\" is not a Prometheus metric name") }
+        // Accept the name of one of the histogram's series too: people copy it from /metrics.
+        for suffix in ["_bucket", "_sum", "_count"] where metric.hasSuffix(suffix) {
+            metric.removeLast(suffix.count)
+        }
+        var scrape = Scrape(url: url, metric: metric)
+        if let labelsNode = fields["labels"] {
+            guard let mapping = labelsNode.node.mapping else { throw labelsNode.error("expected a mapping of label names to values") }
+            for (key, value) in mapping {
+                let line = key.mark?.line ?? labelsNode.line
+                guard let name = key.string, Self.isLabelName(name) else {
+                    throw ConfigError(file: node.file, line: line, message: "\(labelsNode.keyPath): invalid label name \"\(key.string ?? "?")\"")
+                }
+                guard name != "le" else {
+                    throw ConfigError(file: node.file, line: line, message: "\(labelsNode.keyPath): \"le\" is the bucket label and cannot be matched")
+                }
+                let child = ConfigNode(node: value, file: node.file, keyPath: "\(labelsNode.keyPath).\(name)")
+                scrape.labels[name] = try child.string()
+            }
+        }
+        if let interval = fields["interval"] { scrape.interval = try interval.duration() }
+        guard scrape.interval >= .seconds(1) else { throw (fields["interval"] ?? node).error("interval must be at least 1s") }
+        if let timeout = fields["timeout"] { scrape.timeout = try timeout.duration() }
+        guard scrape.timeout > .zero else { throw (fields["timeout"] ?? node).error("timeout must be positive") }
+        return scrape
+    }
+
+    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
+    static func isMetricName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || Self.isAlphanumeric($0) }
+    }
+
+    /// `[a-zA-Z_][a-zA-Z0-9_]*`
+    static func isLabelName(_ name: String) -> Bool {
+        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
+        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || Self.isAlphanumeric($0) }
+    }
+
+    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
+        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
+            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }
