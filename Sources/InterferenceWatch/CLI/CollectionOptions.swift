@@ -29,6 +29,18 @@ struct CollectionOptions: ParsableArguments {
     @Flag(name: .customLong("collector.process"), inversion: .prefixedNo, help: "Processes via libproc2 (live /proc only).")
     var process = true
 
+    @Flag(name: .customLong("collector.vm"), inversion: .prefixedNo,
+          help: "VMs over QMP (--qmp.socket, config qmp.sockets) and libvirt (--libvirt.uri, config libvirt.uri).")
+    var vm = true
+
+    @Option(name: .customLong("qmp.socket"),
+            help: "A QEMU QMP socket reserved for InterferenceWatch (repeatable; added to the config's qmp.sockets).")
+    var qmpSockets: [String] = []
+
+    @Option(name: .customLong("libvirt.uri"),
+            help: "libvirt URI to read domains from with virsh -r (default: the config's libvirt.uri, else off).")
+    var libvirtURI: String?
+
     @Flag(name: .customLong("collection.keep-files-open"), inversion: .prefixedNo,
           help: "Keep kernel files open between sweeps and re-read them with pread (cheaper sweeps).")
     var keepFilesOpen = true
@@ -41,7 +53,9 @@ struct CollectionOptions: ParsableArguments {
     }
 
     /// The collectors in their fixed order (processes before cgroups is irrelevant: each adds its own workloads).
-    func makeCollectors(config: DaemonConfig, reader: CachedFileReader) -> [any Collector] {
+    ///
+    /// - Parameter vm: the VM pollers; their collector runs last, after the process and cgroup collectors it joins.
+    func makeCollectors(config: DaemonConfig, reader: CachedFileReader, vm: VMServices? = nil) -> [any Collector] {
         let paths = self.paths
         var collectors: [any Collector] = []
         if self.meminfo { collectors.append(MeminfoCollector(paths: paths, reader: reader)) }
@@ -61,6 +75,7 @@ struct CollectionOptions: ParsableArguments {
             }
             collectors.append(ProcessCollector(paths: paths, rules: rules))
         }
+        if let collector = vm?.makeCollector() { collectors.append(collector) }
         return collectors
     }
 }

@@ -1,0 +1,47 @@
+import Glibc
+
+/// Expands the configured QMP socket paths and globs into the sockets to watch.
+///
+/// A literal path (no `*`, `?` or `[`) is always watched, existing or not: the operator named that VM, so a dead or
+/// missing socket must show as `vm_up 0`. A glob (`/run/interference-watch/qmp/*.sock`) yields only the Unix sockets
+/// that exist when it is expanded, so VMs appear and disappear as their sockets do.
+struct QMPSocketDiscovery: Sendable, Equatable {
+    /// Paths and globs, in the order given (flags first, then the config file).
+    var patterns: [String]
+
+    init(patterns: [String]) {
+        self.patterns = patterns
+    }
+
+    /// The sockets to watch now: sorted, without duplicates.
+    func socketPaths() -> [String] {
+        var paths: Set<String> = []
+        for pattern in self.patterns where !pattern.isEmpty {
+            if Self.isGlob(pattern) {
+                paths.formUnion(Self.expand(pattern).filter(Self.isSocket))
+            } else {
+                paths.insert(pattern)
+            }
+        }
+        return paths.sorted()
+    }
+
+    static func isGlob(_ pattern: String) -> Bool {
+        pattern.contains { $0 == "*" || $0 == "?" || $0 == "[" }
+    }
+
+    /// glob(3); no match (or an unreadable directory) is an empty list.
+    static func expand(_ pattern: String) -> [String] {
+        var result = glob_t()
+        defer { globfree(&result) }
+        guard glob(pattern, 0, nil, &result) == 0 else { return [] }
+        return (0..<Int(result.gl_pathc)).compactMap { index in
+            result.gl_pathv[index].map { String(cString: $0) }
+        }
+    }
+
+    static func isSocket(_ path: String) -> Bool {
+        var info = stat()
+        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+    }
+}

@@ -1,0 +1,81 @@
+import Detectors
+import Logging
+import ServiceLifecycle
+
+/// The VM pollers (a ``QMPFleet`` and a ``LibvirtCollector``) as one service, and the collector that reads them.
+///
+/// Sources: QMP sockets from `--qmp.socket` (repeatable) plus the config's `qmp.sockets` globs; libvirt from
+/// `--libvirt.uri`, else the config's `libvirt.uri` (off when neither is given). Without `virsh` the libvirt part is
+/// off and says so once at info; the daemon runs on. With no source at all (or `--no-collector.vm`) there is no
+/// collector and ``run()`` just waits for shutdown, so hosts without VMs export exactly what they did before.
+struct VMServices: Service {
+    let fleet: QMPFleet?
+    let libvirt: LibvirtCollector?
+    private let logger: Logger
+
+    /// - Parameters:
+    ///   - qmpSockets: `--qmp.socket` paths (before the config's globs).
+    ///   - libvirtURI: `--libvirt.uri`; overrides the config's `libvirt.uri`.
+    ///   - settings: the config file's `qmp` and `libvirt` sections.
+    ///   - enabled: `--collector.vm`.
+    ///   - pollInterval: time between two reads of one VM (the daemon passes its collection interval).
+    ///   - rediscoveryInterval: time between two expansions of the socket globs (and libvirt domain listings).
+    ///   - logger: base logger.
+    init(qmpSockets: [String], libvirtURI: String?, settings: VMSettings, enabled: Bool = true,
+         pollInterval: Duration = .seconds(5), rediscoveryInterval: Duration = .seconds(30), logger: Logger) {
+        self.logger = logger
+        let patterns = qmpSockets + settings.qmpSockets
+        if enabled && !patterns.isEmpty {
+            let configuration = QMPConfiguration(pollInterval: pollInterval,
+                                                 guestStatsIntervalSeconds: settings.guestStatsIntervalSeconds)
+            self.fleet = QMPFleet(discovery: QMPSocketDiscovery(patterns: patterns), configuration: configuration,
+                                  rediscoveryInterval: rediscoveryInterval, logger: logger)
+        } else {
+            self.fleet = nil
+        }
+        if enabled, let uri = libvirtURI ?? settings.libvirtURI {
+            let collector = LibvirtCollector(
+                configuration: LibvirtConfiguration(uri: uri, pollInterval: pollInterval,
+                                                    discoveryInterval: rediscoveryInterval),
+                logger: logger)
+            if collector.isAvailable {
+                self.libvirt = collector
+            } else {
+                logger.info("libvirt collection off: no virsh executable (apt-get install libvirt-clients)",
+                            metadata: ["libvirt.uri": "\(uri)"])
+                self.libvirt = nil
+            }
+        } else {
+            self.libvirt = nil
+        }
+    }
+
+    /// Whether any VM source is on.
+    var isEnabled: Bool { self.fleet != nil || self.libvirt != nil }
+
+    /// The sweep's VM collector (to run after the cgroup and process collectors); `nil` when no source is on.
+    func makeCollector() -> VMCollector? {
+        guard self.isEnabled else { return nil }
+        return VMCollector(fleet: self.fleet, libvirt: self.libvirt, logger: self.logger)
+    }
+
+    /// Polls every VM until graceful shutdown or cancellation.
+    func run() async throws {
+        guard self.isEnabled else {
+            // A service that returns would stop the ServiceGroup; an idle one waits for the end.
+            try? await gracefulShutdown()
+            return
+        }
+        self.logger.info("VM collection on", metadata: [
+            "qmp.sockets": "\(self.fleet?.discovery.patterns.joined(separator: ",") ?? "")",
+            "libvirt.uri": "\(self.libvirt?.configuration.uri ?? "")",
+        ])
+        let fleet = self.fleet, libvirt = self.libvirt
+        try? await cancelWhenGracefulShutdown {
+            await withDiscardingTaskGroup { group in
+                if let fleet { group.addTask { await fleet.run() } }
+                if let libvirt { group.addTask { try? await libvirt.run() } }
+            }
+        }
+    }
+}
