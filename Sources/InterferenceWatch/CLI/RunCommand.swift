@@ -21,9 +21,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("collection.interval"), help: "Time between collection sweeps (e.g. 5s, 1m).")
     var interval = "15s"
 
+    @Option(name: .customLong("detection.window"), help: "Length of one detection window (latency and memory signals per window).")
+    var detectionWindow = "30s"
+
+    @Option(name: .customLong("storage.path"), help: "Directory for state kept across restarts (learned baselines).")
+    var storagePath = "/var/lib/interference-watch"
+
     func validate() throws {
         guard let seconds = DurationParser.seconds(self.interval), seconds >= 0.1 else {
             throw ValidationError("invalid --collection.interval \"\(self.interval)\": expected a duration of at least 100ms, like 5s or 1m")
+        }
+        guard let window = DurationParser.seconds(self.detectionWindow), window >= 1 else {
+            throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
         }
         do { _ = try ListenAddress(parsing: self.listenAddress) } catch { throw ValidationError("\(error)") }
         guard self.telemetryPath.hasPrefix("/") else {
@@ -42,7 +51,14 @@ struct RunCommand: AsyncParsableCommand {
         }
         CachedFileReader.raiseDescriptorLimit()
         let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
-        let runner = SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader),
+        // BEGIN VM collectors (Daemon/VMServices.swift): the QMP and libvirt pollers run as one service; their
+        // collector is appended last to the sweep (it joins VMs to the processes and workloads found before it).
+        let vmServices = VMServices(
+            qmpSockets: self.collection.qmpSockets, libvirtURI: self.collection.libvirtURI, settings: config.vms,
+            enabled: self.collection.vm,
+            pollInterval: .milliseconds(Int64(max(1, DurationParser.seconds(self.interval)!) * 1000)), logger: logger)
+        // END VM collectors
+        let runner = SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader, vm: vmServices),
                                  reader: reader, logger: logger)
         let store = SnapshotStore()
         let seconds = DurationParser.seconds(self.interval)!
@@ -53,7 +69,37 @@ struct RunCommand: AsyncParsableCommand {
 
         let address = try ListenAddress(parsing: self.listenAddress)
         let renderer = SnapshotRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(sysconf(Int32(_SC_PAGESIZE))))
-        let router = HTTPRoutes.makeRouter(store: store, renderer: renderer, telemetryPath: self.telemetryPath)
+        // Latency and detection: recorded samples per group, one detector per group, findings over HTTP.
+        let recorder = LatencyRecorder()
+        recorder.declare(groups: config.groups)
+        let engine = DetectionEngine(
+            config: config, recorder: recorder, store: store,
+            baselineStore: BaselineStore(path: self.storagePath + "/baselines.json", logger: logger),
+            pageSizeBytes: Double(sysconf(Int32(_SC_PAGESIZE))), logger: logger)
+        let detectionWindow = Duration.milliseconds(Int64(DurationParser.seconds(self.detectionWindow)! * 1000))
+        var latencyServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
+        if !config.groups.isEmpty {
+            latencyServices.append(.init(service: DetectionService(engine: engine, window: detectionWindow, logger: logger)))
+        }
+        for group in config.groups {
+            if group.probe != nil {
+                latencyServices.append(.init(service: ProbeRunner(group: group, recorder: recorder, logger: logger)))
+            }
+            if group.servers.contains(where: { $0.scrape != nil }) {
+                latencyServices.append(.init(service: HistogramScraper(group: group, recorder: recorder, logger: logger)))
+            }
+        }
+        let pushToken: String?
+        do {
+            pushToken = try config.push.loadToken()
+        } catch {
+            logger.critical("invalid config", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let router = HTTPRoutes.makeRouter(store: store, renderer: renderer, telemetryPath: self.telemetryPath,
+                                           extraFamilies: { recorder.families() + engine.families() })
+        HTTPRoutes.addDetectionRoutes(to: router, engine: engine)
+        PushIntake.register(on: router, recorder: recorder, groups: config.groups, token: pushToken)
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
@@ -69,7 +115,8 @@ struct RunCommand: AsyncParsableCommand {
             "path.cgroupfs": "\(self.collection.paths.cgroupfs)",
         ])
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: sampler), .init(service: app)],
+            services: [.init(service: sampler), .init(service: app)] + latencyServices
+                + [.init(service: vmServices)],  // VM collectors
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

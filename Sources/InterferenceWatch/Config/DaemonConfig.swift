@@ -13,9 +13,10 @@ struct DaemonConfig: Sendable, Equatable {
     var workloads: [WorkloadRule] = []
     var vms = VMSettings()
     var groups: [GroupSettings] = []
+    var push = PushSettings()
 
     /// The keys this version understands at the top level.
-    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups"]
+    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups", "push"]
 
     static func load(path: String) throws -> DaemonConfig {
         let text: String
@@ -50,6 +51,7 @@ struct DaemonConfig: Sendable, Equatable {
         }
         if let qmp = top["qmp"] { try config.vms.parseQMP(qmp) }
         if let libvirt = top["libvirt"] { try config.vms.parseLibvirt(libvirt) }
+        if let push = top["push"] { config.push = try PushSettings.parse(push) }
         if let groups = top["groups"] {
             var names: Set<String> = []
             for entry in try groups.sequence() {
@@ -80,6 +82,16 @@ struct DaemonConfig: Sendable, Equatable {
             }
         }
         return rules
+    }
+
+    /// The workload whose memory signals belong to a server: its `workload:`, the name of a `workloads:` entry for
+    /// its cgroup, or `<group>/<server>` for servers placed by cgroup or pid.
+    func workloadName(group: GroupSettings, server: GroupSettings.Server) -> String? {
+        if case .cgroup(let path) = server.placement,
+           let rule = self.workloads.first(where: { $0.selector == .cgroup(path) }) {
+            return rule.name
+        }
+        return group.workloadName(of: server)
     }
 
     private static func parseWorkload(_ node: ConfigNode) throws -> WorkloadRule {

@@ -3,11 +3,13 @@ import NIOCore
 
 /// The HTTP surface: the landing page and the metrics endpoint (later features add their routes here).
 enum HTTPRoutes {
-    static func makeRouter(store: SnapshotStore, renderer: SnapshotRenderer, telemetryPath: String) -> Router<BasicRequestContext> {
+    /// - Parameter extraFamilies: families from other parts of the daemon (latency, detection), read at scrape time.
+    static func makeRouter(store: SnapshotStore, renderer: SnapshotRenderer, telemetryPath: String,
+                           extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }) -> Router<BasicRequestContext> {
         let router = Router()
         router.get(RouterPath(telemetryPath)) { _, _ -> Response in
             // Render from the published snapshot: a scrape never waits for a sweep or a slow source.
-            let bytes = renderer.render(store.current)
+            let bytes = ExpositionWriter.render(renderer.families(for: store.current) + extraFamilies())
             return Response(status: .ok, headers: [.contentType: ExpositionWriter.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: bytes)))
         }

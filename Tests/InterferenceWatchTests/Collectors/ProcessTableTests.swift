@@ -14,10 +14,16 @@ struct ProcessTableTests {
         return process
     }
 
+    /// SIGKILL: children spawned from test worker threads inherit a mask that blocks SIGTERM.
+    private func stop(_ process: Process) {
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
+    }
+
     @Test func findsAStartedProcessWithCommandLineAndCgroup() throws {
         let marker = "\(Int.random(in: 1000...9999))"
         let sleeper = try self.startSleeper(marker)
-        defer { sleeper.terminate(); sleeper.waitUntilExit() }
+        defer { self.stop(sleeper) }
         let processes = try ProcessTable().processes()
         let found = try #require(processes.first { $0.pid == sleeper.processIdentifier })
         #expect(found.command == "sleep")
@@ -34,7 +40,7 @@ struct ProcessTableTests {
     @Test func processGroupWorkloadSumsItsMembers() throws {
         let marker = "\(Int.random(in: 1000...9999))"
         let first = try self.startSleeper(marker), second = try self.startSleeper(marker)
-        defer { for p in [first, second] { p.terminate(); p.waitUntilExit() } }
+        defer { for p in [first, second] { self.stop(p) } }
         let collector = ProcessCollector(paths: CollectorPaths(), rules: [
             ("sleepers", ProcessMatcher(command: "sleep", commandLineContains: " \(marker)")),
             ("nobody", ProcessMatcher(pids: [Int32.max])),

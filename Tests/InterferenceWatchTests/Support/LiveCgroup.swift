@@ -34,6 +34,27 @@ final class LiveCgroup {
         try value.write(toFile: Self.memoryRoot + self.path + "/" + file, atomically: false, encoding: .utf8)
     }
 
+    /// Lowers the v1 memory limit to `bytes` in 16 MiB steps: v1 answers EBUSY when one write asks it to reclaim
+    /// more than it manages in its few retries, so a big cut is made the way an operator would, gradually.
+    func squeeze(toBytes bytes: UInt64) throws {
+        var current = (UInt64(try self.read("memory.usage_in_bytes")) ?? bytes) / (16 << 20) * (16 << 20) + (16 << 20)
+        while true {
+            current = max(bytes, current > (16 << 20) ? current - (16 << 20) : bytes)
+            var attempts = 0
+            while true {
+                do {
+                    try self.write("memory.limit_in_bytes", "\(current)")
+                    break
+                } catch {
+                    attempts += 1
+                    if attempts >= 20 { throw error }
+                    usleep(200_000)
+                }
+            }
+            if current == bytes { return }
+        }
+    }
+
     func read(_ file: String) throws -> String {
         try String(contentsOfFile: Self.memoryRoot + self.path + "/" + file, encoding: .utf8)
             .trimmingCharacters(in: .whitespacesAndNewlines)

@@ -1,0 +1,107 @@
+import AsyncHTTPClient
+import Foundation
+import NIOCore
+import NIOHTTP1
+import Testing
+
+/// The study's experiment on this host, end to end: four real task servers in four real cgroups, one squeezed so it
+/// swaps, the real daemon probing them in rounds. It must flag that server, name swap or memory pressure, leave the
+/// others alone, and resolve the finding once the squeeze is released.
+@Suite(.serialized, .enabled(if: LiveCgroup.available && LiveCgroup.swapEnabled, "needs root, cgroup v1 memory, stress and swap"))
+struct LiveImbalanceTests {
+    static let taskServer = TestPaths.packageRoot.appendingPathComponent("contrib/lab/task-server/task-server.py").path
+
+    /// A free loopback port (bind to 0, read it back, close).
+    static func freePort() throws -> Int {
+        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
+        defer { close(fd) }
+        var address = sockaddr_in()
+        address.sin_family = sa_family_t(AF_INET)
+        address.sin_addr.s_addr = inet_addr("127.0.0.1")
+        address.sin_port = 0
+        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
+        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
+        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
+        return Int(UInt16(bigEndian: address.sin_port))
+    }
+
+    @Test func squeezedServerIsFlaggedWithSwapAndResolvesAfterRelease() async throws {
+        var cgroups: [LiveCgroup] = []
+        var ports: [Int] = []
+        for index in 1...4 {
+            let cgroup = try LiveCgroup(name: "imbalance-s\(index)")
+            let port = try Self.freePort()
+            try cgroup.spawn(["python3", Self.taskServer, "--bind", "127.0.0.1", "--port", "\(port)", "--writes", "100000", "--heap-mb", "96", "--quiet"])
+            cgroups.append(cgroup)
+            ports.append(port)
+        }
+        let tree = try TemporaryTree()
+        let servers = (0..<4).map { "      - {name: s\($0 + 1), url: \"http://127.0.0.1:\(ports[$0])/task\", cgroup: \(cgroups[$0].path)}" }
+        try tree.write("config.yaml", """
+            groups:
+              - name: lab
+                probe: {interval: 100ms, timeout: 20s}
+                servers:
+            \(servers.joined(separator: "\n"))
+
+            """)
+        // Wait for the four servers to answer before the daemon starts probing.
+        for port in ports {
+            let up = await LiveCgroup.waitUntil(seconds: 20) {
+                let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
+                return (try? await HTTPClient.shared.execute(request, timeout: .seconds(2)))?.status == .ok
+            }
+            try #require(up, "task server on port \(port) did not start")
+        }
+        let daemon = try DaemonProcess(arguments: [
+            "--config", tree.root + "/config.yaml", "--collection.interval", "1s", "--detection.window", "8s",
+            "--storage.path", tree.root + "/state", "--no-collector.process",
+        ])
+        defer { daemon.stop() }
+
+        // Calm first: three windows with no finding, so baselines and peers are learned.
+        try await Task.sleep(for: .seconds(25))
+        let calm = try await Self.findings(daemon)
+        #expect(calm.isEmpty, "findings while calm: \(calm)")
+
+        // Squeeze s2 below its 96 MiB heap: every request now faults its own swapped-out pages back in.
+        let squeezed = cgroups[1]
+        try squeezed.squeeze(toBytes: 48 << 20)
+        let squeezedAt = Date()
+
+        var flagged: [[String: Any]] = []
+        let detected = try await LiveCgroup.waitUntil(seconds: 120) {
+            flagged = try await Self.findings(daemon)
+            return flagged.contains { ($0["server"] as? String) == "s2" && ($0["kind"] as? String) == "imbalance" }
+        }
+        let delay = Date().timeIntervalSince(squeezedAt)
+        #expect(detected, "s2 never flagged; findings: \(flagged)\nlog:\n\(daemon.log.suffix(3000))")
+        let s2 = try #require(flagged.first { ($0["server"] as? String) == "s2" })
+        let topCause = ((s2["causes"] as? [[String: Any]])?.first?["signal"] as? String) ?? "none"
+        #expect(["workload_swap", "workload_psi_memory", "workload_major_faults", "workload_refaults"].contains(topCause),
+                "top cause \(topCause): \(s2)")
+        #expect(!flagged.contains { ["s1", "s3", "s4"].contains($0["server"] as? String ?? "") }, "\(flagged)")
+        print("live imbalance: s2 flagged \(Int(delay)) s after the squeeze (8 s windows: \(Int((delay / 8).rounded(.up))) windows), top cause \(topCause), ratio \(s2["ratio"] ?? "?")")
+        let metrics = Exposition(text: try await daemon.get("/metrics").body)
+        #expect(metrics.value("interferencewatch_server_outlier", ["group": "lab", "server": "s2"]) == 1)
+        #expect(metrics.value("interferencewatch_server_outlier", ["group": "lab", "server": "s1"]) == 0)
+        #expect(!metrics.lines("interferencewatch_server_latency_seconds_bucket").isEmpty)
+
+        // Release the squeeze: the finding resolves once s2 is back with its peers.
+        try squeezed.write("memory.limit_in_bytes", "-1")
+        let releasedAt = Date()
+        var after: [[String: Any]] = []
+        let resolved = try await LiveCgroup.waitUntil(seconds: 150) {
+            after = try await Self.findings(daemon)
+            return !after.contains { ($0["server"] as? String) == "s2" }
+        }
+        #expect(resolved, "s2 still flagged after release: \(after)")
+        print("live imbalance: resolved \(Int(Date().timeIntervalSince(releasedAt))) s after the release; other servers flagged: 0")
+    }
+
+    static func findings(_ daemon: DaemonProcess) async throws -> [[String: Any]] {
+        let body = try await daemon.get("/api/v1/findings").body
+        let json = try JSONSerialization.jsonObject(with: Data(body.utf8)) as? [String: Any]
+        return json?["findings"] as? [[String: Any]] ?? []
+    }
+}
