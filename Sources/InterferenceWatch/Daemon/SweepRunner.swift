@@ -69,7 +69,8 @@ final class SweepRunner {
                 success: success, errorsTotal: self.errorsTotal[collector.name, default: 0]))
         }
         self.reader.endSweep()
-        snapshot.workloads.sort { ($0.kind, $0.name, $0.cgroup) < ($1.kind, $1.name, $1.cgroup) }
+        // Label order (cgroup, type, workload): the exposition then needs no sort at scrape time.
+        snapshot.workloads.sort { ($0.cgroup, $0.kind.rawValue, $0.name) < ($1.cgroup, $1.kind.rawValue, $1.name) }
         return snapshot
     }
 }

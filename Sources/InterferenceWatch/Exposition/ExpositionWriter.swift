@@ -33,20 +33,72 @@ enum ExpositionWriter {
                     out.append(UInt8(ascii: "}"))
                 }
                 out.append(UInt8(ascii: " "))
-                self.append(self.format(sample.value), to: &out)
+                self.appendValue(sample.value, to: &out)
                 out.append(UInt8(ascii: "\n"))
             }
         }
         return out
     }
 
-    /// Stable sort by label values except `le`, so histogram parts stay in the order they were added.
+    /// Stable sort by label pairs except `le`, so histogram parts stay in the order they were added.
+    ///
+    /// The renderers add series in label order already (workloads are sorted by cgroup, type and name), so the
+    /// common case is one linear check and no sort.
     private static func sorted(_ samples: [MetricFamily.Sample]) -> [MetricFamily.Sample] {
-        let keyed = samples.enumerated().map { index, sample in
-            (key: sample.labels.lazy.filter { $0.name != "le" }.map { "\($0.name)\u{1}\($0.value)" }.joined(separator: "\u{2}"),
-             index: index, sample: sample)
+        var inOrder = true
+        for index in samples.indices.dropFirst() where self.compare(samples[index - 1].labels, samples[index].labels) > 0 {
+            inOrder = false
+            break
         }
-        return keyed.sorted { $0.key != $1.key ? $0.key < $1.key : $0.index < $1.index }.map(\.sample)
+        if inOrder { return samples }
+        return samples.enumerated().sorted { a, b in
+            let order = self.compare(a.element.labels, b.element.labels)
+            return order != 0 ? order < 0 : a.offset < b.offset
+        }.map(\.element)
+    }
+
+    /// Three-way comparison of label lists, ignoring `le`, without building keys.
+    private static func compare(_ lhs: [(name: String, value: String)], _ rhs: [(name: String, value: String)]) -> Int {
+        var i = 0, j = 0
+        while true {
+            while i < lhs.count && lhs[i].name == "le" { i += 1 }
+            while j < rhs.count && rhs[j].name == "le" { j += 1 }
+            if i == lhs.count || j == rhs.count { return (i == lhs.count ? 0 : 1) - (j == rhs.count ? 0 : 1) }
+            if lhs[i].name != rhs[j].name { return lhs[i].name < rhs[j].name ? -1 : 1 }
+            if lhs[i].value != rhs[j].value { return lhs[i].value < rhs[j].value ? -1 : 1 }
+            i += 1
+            j += 1
+        }
+    }
+
+    /// Appends a sample value; integers are written digit by digit, without an intermediate `String`.
+    private static func appendValue(_ value: Double, to out: inout [UInt8]) {
+        if value == value.rounded(), abs(value) < 9.007_199_254_740_992e15 {
+            var integer = Int64(value)
+            if integer == 0 {
+                out.append(UInt8(ascii: "0"))
+                return
+            }
+            if integer < 0 {
+                out.append(UInt8(ascii: "-"))
+                integer = -integer
+            }
+            var digits: (UInt64, UInt64, UInt64) = (0, 0, 0)  // room for 24 digits
+            let count = withUnsafeMutableBytes(of: &digits) { buffer -> Int in
+                var n = integer, index = 0
+                while n > 0 {
+                    buffer[index] = UInt8(ascii: "0") + UInt8(n % 10)
+                    n /= 10
+                    index += 1
+                }
+                return index
+            }
+            withUnsafeBytes(of: &digits) { buffer in
+                for index in stride(from: count - 1, through: 0, by: -1) { out.append(buffer[index]) }
+            }
+            return
+        }
+        self.append(self.format(value), to: &out)
     }
 
     /// Integers print without a fraction; specials use the canonical `+Inf`, `-Inf`, `NaN`.

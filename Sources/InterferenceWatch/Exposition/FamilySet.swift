@@ -8,11 +8,9 @@ struct FamilySet {
     mutating func add(_ name: String, _ kind: MetricFamily.Kind, _ help: String,
                       _ labels: [(name: String, value: String)], _ value: Double?, suffix: String = "") {
         guard let value else { return }
-        let full = Self.namespace + "_" + name
-        if self.families[full] == nil {
-            self.families[full] = MetricFamily(name: full, help: help, kind: kind)
-        }
-        self.families[full]!.samples.append(.init(suffix: suffix, labels: labels, value: value))
+        // Keyed by the short name: no string concatenation per sample, one hash lookup to append in place.
+        self.families[name, default: MetricFamily(name: Self.namespace + "_" + name, help: help, kind: kind)]
+            .samples.append(.init(suffix: suffix, labels: labels, value: value))
     }
 
     mutating func add(_ name: String, _ kind: MetricFamily.Kind, _ help: String,

@@ -13,6 +13,7 @@ struct SnapshotRenderer {
         var set = FamilySet()
         self.addHost(snapshot.host, to: &set)
         self.addWorkloads(snapshot.workloads, to: &set)
+        self.addVMs(snapshot, to: &set)
         self.addSelf(snapshot, to: &set)
         return set.all
     }
@@ -127,7 +128,7 @@ struct SnapshotRenderer {
             set.add("workload_oom_kills_total", .counter,
                     "Processes of the workload killed by the OOM killer (memory.events oom_kill, v1 memory.oom_control).",
                     labels, w.events["oom_kill"])
-            for (event, count) in w.events where event != "oom_kill" {
+            for (event, count) in w.events.sorted(by: { $0.key < $1.key }) where event != "oom_kill" {
                 set.add("workload_memory_events_total", .counter,
                         "Memory limit events (memory.events low/high/max/oom; v1 memory.failcnt as max).",
                         labels + [("event", event)], count)
