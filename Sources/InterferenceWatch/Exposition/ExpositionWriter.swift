@@ -21,16 +21,10 @@ enum ExpositionWriter {
             for sample in self.sorted(family.samples) {
                 self.append(family.name, to: &out)
                 self.append(sample.suffix, to: &out)
-                if !sample.labels.isEmpty {
-                    out.append(UInt8(ascii: "{"))
-                    for (index, label) in sample.labels.enumerated() {
-                        if index > 0 { out.append(UInt8(ascii: ",")) }
-                        self.append(label.name, to: &out)
-                        self.append("=\"", to: &out)
-                        self.appendEscaped(label.value, quotes: true, to: &out)
-                        out.append(UInt8(ascii: "\""))
-                    }
-                    out.append(UInt8(ascii: "}"))
+                if let rendered = sample.renderedLabels {
+                    out.append(contentsOf: rendered)
+                } else {
+                    self.appendLabels(sample.labels, to: &out)
                 }
                 out.append(UInt8(ascii: " "))
                 self.appendValue(sample.value, to: &out)
@@ -38,6 +32,20 @@ enum ExpositionWriter {
             }
         }
         return out
+    }
+
+    /// Writes `{name="value",…}` (nothing for no labels), escaping values.
+    static func appendLabels(_ labels: [(name: String, value: String)], to out: inout [UInt8]) {
+        guard !labels.isEmpty else { return }
+        out.append(UInt8(ascii: "{"))
+        for index in labels.indices {
+            if index > 0 { out.append(UInt8(ascii: ",")) }
+            self.append(labels[index].name, to: &out)
+            self.append("=\"", to: &out)
+            self.appendEscaped(labels[index].value, quotes: true, to: &out)
+            out.append(UInt8(ascii: "\""))
+        }
+        out.append(UInt8(ascii: "}"))
     }
 
     /// Stable sort by label pairs except `le`, so histogram parts stay in the order they were added.
@@ -115,6 +123,15 @@ enum ExpositionWriter {
     }
 
     private static func appendEscaped(_ text: String, quotes: Bool, to out: inout [UInt8]) {
+        // Nearly every label value needs no escaping: copy it whole instead of byte by byte.
+        let copied: Bool? = text.utf8.withContiguousStorageIfAvailable { bytes in
+            for byte in bytes where byte == UInt8(ascii: "\\") || byte == UInt8(ascii: "\n") || (quotes && byte == UInt8(ascii: "\"")) {
+                return false
+            }
+            out.append(contentsOf: bytes)
+            return true
+        }
+        if copied == true { return }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\\"): out.append(contentsOf: [UInt8(ascii: "\\"), UInt8(ascii: "\\")])

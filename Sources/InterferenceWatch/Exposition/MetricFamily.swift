@@ -9,6 +9,9 @@ struct MetricFamily: Sendable, Equatable {
         var suffix: String = ""
         var labels: [(name: String, value: String)]
         var value: Double
+        /// The `{…}` block already escaped, when the same labels serve many families (a workload's ~15): written
+        /// as is instead of escaping every value again.
+        var renderedLabels: [UInt8]? = nil
 
         static func == (lhs: Sample, rhs: Sample) -> Bool {
             lhs.suffix == rhs.suffix && lhs.value.bitPattern == rhs.value.bitPattern

@@ -89,7 +89,8 @@ struct SnapshotRenderer {
 
     private func addWorkloads(_ workloads: [WorkloadSample], to set: inout FamilySet) {
         for w in workloads {
-            let labels: [(name: String, value: String)] = [("cgroup", w.cgroup), ("type", w.kind.rawValue), ("workload", w.name)]
+            let pairs: [(name: String, value: String)] = [("cgroup", w.cgroup), ("type", w.kind.rawValue), ("workload", w.name)]
+            let labels = LabelSet(pairs)
             set.add("workload_memory_usage_bytes", .gauge,
                     "Memory charged to the workload (memory.current, memory.usage_in_bytes, or summed RSS for process groups).",
                     labels, w.usageBytes)
@@ -131,7 +132,7 @@ struct SnapshotRenderer {
             for (event, count) in w.events.sorted(by: { $0.key < $1.key }) where event != "oom_kill" {
                 set.add("workload_memory_events_total", .counter,
                         "Memory limit events (memory.events low/high/max/oom; v1 memory.failcnt as max).",
-                        labels + [("event", event)], count)
+                        pairs + [("event", event)], count)
             }
         }
     }
