@@ -88,7 +88,10 @@ struct LatencyProbeTests {
             #expect(byServer["fail"]?.outcome == .error("status 500"))
             #expect(byServer["redirect"]?.outcome == .error("status 302"))
             #expect(byServer["big"]?.outcome == .error("body larger than 1024 bytes"))
-            #expect(byServer["refused"]?.outcome == .error("connection refused"))
+            // AsyncHTTPClient's pool retries a refused connect with backoff until the deadline, so on a loaded machine
+            // the probe's own timeout can win the race: either way it is a failure, never dropped, never a success.
+            let refused = try #require(byServer["refused"]?.outcome)
+            #expect(refused == .error("connection refused") || refused == .timeout, "\(refused)")
             #expect(samples.filter { $0.outcome != .success }.allSatisfy { $0.seconds == 0 })
 
             // Recorded, failures included.
@@ -97,7 +100,8 @@ struct LatencyProbeTests {
             let counts = Dictionary(uniqueKeysWithValues: (errors?.samples ?? []).map {
                 ("\($0.labels[1].value)/\($0.labels[2].value)", $0.value)
             })
-            #expect(counts == ["slow/timeout": 1, "fail/error": 1, "redirect/error": 1, "big/error": 1, "refused/error": 1])
+            let refusedKey = refused == .timeout ? "refused/timeout" : "refused/error"
+            #expect(counts == ["slow/timeout": 1, "fail/error": 1, "redirect/error": 1, "big/error": 1, refusedKey: 1])
         }
     }
 

@@ -156,9 +156,9 @@ struct LibvirtFailureTests {
         let configuration = LibvirtConfiguration(uri: "test:///default", commandTimeout: .milliseconds(500),
                                                  domains: ["slow"], virshPath: script.path)
         let collector = LibvirtCollector(configuration: configuration, logger: TestLogHandlerStore().logger())
-        let start = ContinuousClock.now
+        // The error text proves the timeout fired (the fake virsh would otherwise exit cleanly after 30 s with no
+        // output); no stopwatch, which a loaded machine would make flaky.
         let sample = await collector.read(domain: "slow")
-        #expect(ContinuousClock.now - start < .seconds(3))
         #expect(!sample.up)
         #expect(sample.error?.contains("no answer within 0.5 s") == true, "\(sample.error ?? "")")
     }
