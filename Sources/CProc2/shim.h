@@ -4,3 +4,5 @@
 #include <libproc2/misc.h>
 // statfs(2): Glibc's Swift module does not export it; the file reader uses it to tell kernel pseudo-files apart.
 #include <sys/vfs.h>
+// mallopt(3): the daemon pins glibc's mmap threshold at start-up (see RunCommand).
+#include <malloc.h>

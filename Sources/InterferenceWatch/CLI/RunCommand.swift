@@ -1,4 +1,5 @@
 import ArgumentParser
+import CProc2
 import Glibc
 import Hummingbird
 import Logging
@@ -50,6 +51,10 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         CachedFileReader.raiseDescriptorLimit()
+        // Each scrape builds a multi-megabyte exposition. glibc raises its mmap threshold after the first such buffer
+        // is freed, so later ones come from the heap and their pages stay resident; pinning the threshold at 1 MiB
+        // (M_MMAP_THRESHOLD, a macro Swift does not import) returns every large buffer to the kernel when freed.
+        _ = mallopt(-3, 1 << 20)
         let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
         // BEGIN VM collectors (Daemon/VMServices.swift): the QMP and libvirt pollers run as one service; their
         // collector is appended last to the sweep (it joins VMs to the processes and workloads found before it).
