@@ -10,19 +10,11 @@ struct Sampler: Service {
     let logger: Logger
 
     func run() async throws {
-        let clock = ContinuousClock()
-        var next = clock.now
+        var ticker = PeriodicTicker(clock: ContinuousClock(), interval: self.interval)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            next = next.advanced(by: self.interval)
+            ticker.startTick()
             self.sweepOnce()
-            // A sweep that overran its interval starts the next one at once, without trying to catch up.
-            if next < clock.now { next = clock.now }
-            do {
-                let deadline = next
-                try await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline, clock: clock) }
-            } catch {
-                break
-            }
+            guard await ticker.sleepUntilDue() else { break }
         }
         self.logger.info("sampler stopped")
     }

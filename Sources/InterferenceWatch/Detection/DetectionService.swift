@@ -9,18 +9,12 @@ struct DetectionService: Service {
     let logger: Logger
 
     func run() async throws {
-        let clock = ContinuousClock()
         // The first call only marks the start of the first window.
         self.engine.evaluate(nowSeconds: Date().timeIntervalSince1970)
-        var next = clock.now
-        while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            next = next.advanced(by: self.window)
-            let deadline = next
-            do {
-                try await cancelWhenGracefulShutdown { try await Task.sleep(until: deadline, clock: clock) }
-            } catch {
-                break
-            }
+        var ticker = PeriodicTicker(clock: ContinuousClock(), interval: self.window)
+        ticker.startTick()
+        while await ticker.sleepUntilDue() {
+            ticker.startTick()
             self.engine.evaluate(nowSeconds: Date().timeIntervalSince1970)
         }
     }

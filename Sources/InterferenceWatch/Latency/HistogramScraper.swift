@@ -59,10 +59,10 @@ struct HistogramScraper<C: Clock>: Service where C.Duration == Duration {
     private func loop(server: String, scrape: GroupSettings.Scrape, client: HTTPClient) async {
         var baseline = HistogramBaseline()
         var lastError: String?
-        var next = self.clock.now
+        var ticker = PeriodicTicker(clock: self.clock, interval: scrape.interval)
         let metadata: Logger.Metadata = ["group.name": "\(self.group.name)", "server.name": "\(server)", "scrape.url": "\(scrape.url)"]
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            next = next.advanced(by: scrape.interval)
+            ticker.startTick()
             do {
                 let current = baseline
                 baseline = try await cancelWhenGracefulShutdown {
@@ -79,13 +79,7 @@ struct HistogramScraper<C: Clock>: Service where C.Duration == Duration {
             } catch {
                 break  // cancelled
             }
-            if next < self.clock.now { next = self.clock.now }
-            do {
-                let deadline = next
-                try await cancelWhenGracefulShutdown { try await self.clock.sleep(until: deadline, tolerance: nil) }
-            } catch {
-                break
-            }
+            guard await ticker.sleepUntilDue() else { break }
         }
     }
 

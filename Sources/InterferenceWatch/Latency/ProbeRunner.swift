@@ -89,10 +89,10 @@ struct ProbeRunner<C: Clock>: Service where C.Duration == Duration {
     }
 
     private func loop(client: HTTPClient) async {
-        var next = self.clock.now
+        var ticker = PeriodicTicker(clock: self.clock, interval: self.probe.interval)
         var index = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
-            next = next.advanced(by: self.probe.interval)
+            ticker.startTick()
             let started = ContinuousClock.now
             let samples: [LatencySample]
             do {
@@ -102,14 +102,8 @@ struct ProbeRunner<C: Clock>: Service where C.Duration == Duration {
             }
             self.onRound?(Round(index: index, started: started, finished: ContinuousClock.now, samples: samples))
             index += 1
-            // An overrunning round starts the next one at once, without trying to catch up.
-            if next < self.clock.now { next = self.clock.now }
-            do {
-                let deadline = next
-                try await cancelWhenGracefulShutdown { try await self.clock.sleep(until: deadline, tolerance: nil) }
-            } catch {
-                break
-            }
+            // An overrunning round starts the next one at once: rounds never overlap and never bunch up.
+            guard await ticker.sleepUntilDue() else { break }
         }
     }
 
