@@ -119,10 +119,15 @@ struct QMPMonitorTests {
         #expect(bad.balloonActualBytes == nil)
 
         // While the broken VM keeps failing, the healthy one keeps publishing fresh samples.
+        // (A bounded wait, not a fixed sleep: other suites swapping on the same machine can stall any one poll.)
         let before = collector.samples()[1].collectedAtSeconds ?? 0
-        try await Task.sleep(for: .milliseconds(1500))
+        let refreshStart = clock.now
+        while (collector.samples()[1].collectedAtSeconds ?? 0) <= before, clock.now - refreshStart < .seconds(30) {
+            try await Task.sleep(for: .milliseconds(50))
+        }
         #expect((collector.samples()[1].collectedAtSeconds ?? 0) > before)
         #expect(collector.samples()[1].up)
+        #expect(!collector.samples()[0].up)
 
         // The failure is logged once as a warning (repeats go to debug), with dotted metadata keys.
         let warnings = logs.all.filter { $0.level == .warning && $0.metadata["qmp.socket"] == "\(broken.socketPath)" }
