@@ -95,6 +95,9 @@ public struct VMSample: Sendable, Equatable, Codable {
     public var readDurationSeconds: Double?
     /// Why the last read failed (names the socket or the virsh command); `nil` when ``up``.
     public var error: String?
+    /// The host workload this VM is joined to (its `type="vm"` workload, or the one whose cgroup holds its QEMU),
+    /// set once per sweep by the daemon's join so the exposition and detection read it instead of joining again.
+    public var workload: String?
 
     public init(name: String, source: Source, up: Bool, status: String? = nil, configuredBytes: UInt64? = nil,
                 balloonActualBytes: UInt64? = nil, balloonTargetBytes: UInt64? = nil, maximumBytes: UInt64? = nil,

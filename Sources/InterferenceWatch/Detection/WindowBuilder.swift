@@ -44,11 +44,14 @@ struct WindowBuilder {
             result[sample.name] = SignalModel.workload(previous: previousByName[sample.name], current: sample,
                                                        elapsedSeconds: elapsedSeconds)
         }
+        // A VM's balloon and guest signals belong to the workload it was joined to (a libvirt scope, or the container
+        // or cgroup its QEMU runs in), which is the name a server's `workload:` refers to.
         let previousVMs = Dictionary((previous?.vms ?? []).map { ($0.name, $0) }, uniquingKeysWith: { a, _ in a })
         for vm in current.vms {
-            var signals = result[vm.name] ?? WorkloadSignals()
+            let key = vm.workload ?? vm.name
+            var signals = result[key] ?? WorkloadSignals()
             SignalModel.addVM(previous: previousVMs[vm.name], current: vm, elapsedSeconds: elapsedSeconds, to: &signals)
-            result[vm.name] = signals
+            result[key] = signals
         }
         return result
     }

@@ -12,10 +12,7 @@ extension SnapshotRenderer {
     func addVMs(_ snapshot: Snapshot, to set: inout FamilySet) {
         for vm in snapshot.vms {
             var labels: [(name: String, value: String)] = [("vm", vm.name)]
-            if let workload = VMJoin.workloadName(of: vm, processes: snapshot.processes,
-                                                  workloads: snapshot.workloads) {
-                labels.append(("workload", workload))
-            }
+            if let workload = vm.workload { labels.append(("workload", workload)) }
             set.add("vm_up", .gauge,
                     "Whether the last read of the VM worked (QMP connection and queries, or libvirt virsh dominfo).",
                     labels, vm.up ? 1 : 0)

@@ -62,6 +62,19 @@ struct DetectionEngineTests {
         #expect(window.host.memTotalBytes == Double(8 << 30))
     }
 
+    @Test func vmSignalsLandOnTheWorkloadTheVMIsJoinedTo() {
+        let builder = WindowBuilder(group: Self.config.groups[0], workloadOfServer: ["s3": "web-1"], pageSizeBytes: 4096)
+        var before = self.snapshot(at: 0, s2Swap: 0, s2Faults: 0), after = self.snapshot(at: 10, s2Swap: 0, s2Faults: 0)
+        var vm = VMSample(name: "qemu-web", source: .qmp, up: true, balloonActualBytes: 1 << 30)
+        vm.workload = "web-1"
+        before.vms = [vm]
+        vm.balloonActualBytes = 768 << 20
+        after.vms = [vm]
+        let signals = builder.workloadSignals(previous: before, current: after, elapsedSeconds: 10)
+        #expect(signals["web-1"]?.balloonShrinkBytes == Double(256 << 20))
+        #expect(signals["qemu-web"] == nil)
+    }
+
     @Test func swappingServerIsFlaggedAndServedAsJSONAndMetrics() throws {
         let recorder = LatencyRecorder()
         let store = SnapshotStore()

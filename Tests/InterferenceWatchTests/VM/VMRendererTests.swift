@@ -19,7 +19,7 @@ struct VMRendererTests {
                                             swapBytes: 0, majorFaults: 0)]
         snapshot.workloads = [WorkloadSample(name: "lab", kind: .vm, cgroup: "/", cgroupVersion: 0,
                                              usageBytes: 300 * mebibyte)]
-        snapshot.vms = [
+        let vms = [
             VMSample(name: "lab", source: .qmp, up: true, status: "running", configuredBytes: 256 * mebibyte,
                      balloonActualBytes: 192 * mebibyte, maximumBytes: 256 * mebibyte,
                      // The guest does not report swap: no swap series.
@@ -32,6 +32,9 @@ struct VMRendererTests {
             VMSample(name: "test", source: .libvirt, up: true, configuredBytes: 8 << 30, balloonActualBytes: 2 << 30,
                      balloonTargetBytes: 2 << 30, maximumBytes: 8 << 30),
         ]
+        // The join sets each VM's workload, as the VM collector does every sweep; the renderer only reads it.
+        VMJoin.join(qmp: vms.filter { $0.source == .qmp }.map { VMJoin.Reading($0) },
+                    libvirt: vms.filter { $0.source == .libvirt }, into: &snapshot)
         return snapshot
     }
 

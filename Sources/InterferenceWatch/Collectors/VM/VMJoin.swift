@@ -36,7 +36,8 @@ enum VMJoin {
         }
     }
 
-    /// Fills `snapshot.vms` from the readings, sorted by name, each joined to its process and workload.
+    /// Fills `snapshot.vms` from the readings, sorted by name, each joined to its process and workload
+    /// (``VMSample/workload``).
     ///
     /// - A VM name appears once (the `vm` label must be unique): among QMP readings the first socket wins; a libvirt
     ///   domain with the name of a QMP VM is the same machine seen twice, so it only fills what QMP left `nil`
@@ -72,10 +73,11 @@ enum VMJoin {
             if let process {
                 sample.pid = sample.pid ?? process.pid
                 sample.rssBytes = sample.rssBytes ?? process.rssBytes
-                if isQMP, self.workloadName(of: sample, processes: snapshot.processes,
-                                            workloads: snapshot.workloads) == nil {
-                    snapshot.workloads.append(self.workload(name: name, process: process))
-                }
+            }
+            sample.workload = self.workloadName(of: sample, processes: snapshot.processes, workloads: snapshot.workloads)
+            if sample.workload == nil, isQMP, let process {
+                snapshot.workloads.append(self.workload(name: name, process: process))
+                sample.workload = name
             }
             vms.append(sample)
         }
