@@ -39,12 +39,15 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
             ]
         ),
-        .testTarget(name: "DetectorsTests", dependencies: ["Detectors"]),
+        // Helpers shared by the test targets (a seeded generator); not shipped.
+        .target(name: "TestKit", path: "Tests/TestKit"),
+        .testTarget(name: "DetectorsTests", dependencies: ["Detectors", "TestKit"]),
         .testTarget(
             name: "InterferenceWatchTests",
             dependencies: [
                 "InterferenceWatch",
                 "Detectors",
+                "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
                 .product(name: "HummingbirdTesting", package: "hummingbird"),

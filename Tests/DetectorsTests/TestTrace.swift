@@ -1,3 +1,4 @@
+import TestKit
 @testable import Detectors
 
 /// Builds generated group windows: 4 servers `s0...s3` in workloads `w0...w3`, 30-second windows.

@@ -1,4 +1,5 @@
 import Logging
+import TestKit
 import Testing
 
 @testable import InterferenceWatch
@@ -152,7 +153,7 @@ struct LatencyHistogramTests {
     /// empirical quantile (the ceil(q·n)-th smallest value), and match a naive re-implementation of the formula.
     @Test(arguments: [1, 2, 3, 4, 5, 6, 7, 8])
     func quantileAgreesWithNaiveComputation(seed: UInt64) {
-        var rng = LatencyTestRandom(seed: seed)
+        var rng = TestRandom(seed: seed)
         let bounds: [Double] = [0.01, 0.05, 0.1, 0.5, 1, 5, .infinity]
         let n = 1 + Int(rng.next() % 300)
         let values = (0..<n).map { _ in Double(rng.next() % 8000) / 1000 }.sorted()
@@ -201,18 +202,5 @@ struct LatencyHistogramTests {
         } throws: { error in
             "\(error)" == "http://127.0.0.1:1/metrics: line 1: value \"oops\" is not a number"
         }
-    }
-}
-
-/// A tiny seeded generator so failures are reproducible from the printed seed.
-struct LatencyTestRandom {
-    var state: UInt64
-    init(seed: UInt64) { self.state = seed }
-    mutating func next() -> UInt64 {
-        self.state &+= 0x9E37_79B9_7F4A_7C15
-        var z = self.state
-        z = (z ^ (z >> 30)) &* 0xBF58_476D_1CE4_E5B9
-        z = (z ^ (z >> 27)) &* 0x94D0_49BB_1331_11EB
-        return z ^ (z >> 31)
     }
 }

@@ -1,3 +1,4 @@
+import TestKit
 import Testing
 
 @testable import InterferenceWatch
@@ -49,7 +50,7 @@ struct LatencyRecorderTests {
     /// `_count`, every histogram series complete.
     @Test func familiesRenderAsWellFormedExposition() throws {
         let recorder = LatencyRecorder()
-        var rng = LatencyTestRandom(seed: 42)
+        var rng = TestRandom(seed: 42)
         var batch: [LatencySample] = []
         for index in 0..<2000 {
             let server = ["s1", "s2", "s3"][Int(rng.next() % 3)]
