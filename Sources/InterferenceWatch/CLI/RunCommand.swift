@@ -69,7 +69,8 @@ struct RunCommand: AsyncParsableCommand {
         let seconds = DurationParser.seconds(self.interval)!
         let sampler = Sampler(runner: SweepRunnerBox(runner), store: store,
                               interval: .milliseconds(Int64(seconds * 1000)), logger: logger)
-        // One sweep before serving, so the first scrape already has data.
+        // One sweep before serving, so the first scrape already has data (VMs included: one bounded read first).
+        await vmServices.readAllOnce(within: .seconds(3))
         sampler.sweepOnce()
 
         let address = try ListenAddress(parsing: self.listenAddress)

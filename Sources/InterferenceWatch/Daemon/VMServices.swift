@@ -59,6 +59,32 @@ struct VMServices: Service {
         return VMCollector(fleet: self.fleet, libvirt: self.libvirt, logger: self.logger)
     }
 
+    /// Finds the QMP sockets and reads every VM once, waiting at most `bound`, so the first sweep (and the first
+    /// scrape) already has each VM's `vm_up` and balloon state instead of the VMs appearing one interval later.
+    ///
+    /// A VM that is still answering when `bound` passes keeps its "not polled yet" sample (`vm_up 0`) until its own
+    /// poll loop gets through; the read left running finishes on its own per-call timeouts.
+    func readAllOnce(within bound: Duration) async {
+        guard self.isEnabled else { return }
+        self.fleet?.refresh()
+        let fleet = self.fleet, libvirt = self.libvirt
+        let (finished, continuation) = AsyncStream<Void>.makeStream()
+        let reads = Task {
+            await withDiscardingTaskGroup { group in
+                if let fleet { group.addTask { await fleet.pollAll() } }
+                if let libvirt { group.addTask { await libvirt.readAllOnce() } }
+            }
+            continuation.yield()
+        }
+        let timer = Task {
+            try? await Task.sleep(for: bound)
+            continuation.yield()
+        }
+        for await _ in finished { break }
+        timer.cancel()
+        _ = reads  // left to finish on its own timeouts when the bound passed first
+    }
+
     /// Polls every VM until graceful shutdown or cancellation.
     func run() async throws {
         guard self.isEnabled else {

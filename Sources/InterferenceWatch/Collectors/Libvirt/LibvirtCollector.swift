@@ -69,6 +69,15 @@ final class LibvirtCollector: Sendable {
         }
     }
 
+    /// Discovers the domains and reads each once, concurrently (before the first sweep, so libvirt VMs are in the
+    /// first scrape). Each `virsh` call is bounded by ``LibvirtConfiguration/commandTimeout``.
+    func readAllOnce() async {
+        guard self.isAvailable, let domains = await self.discoverLogged() else { return }
+        await withDiscardingTaskGroup { group in
+            for domain in domains { group.addTask { _ = await self.read(domain: domain) } }
+        }
+    }
+
     /// The domains to watch: the configured list, or every domain `virsh list --all --name` shows.
     func discover() async throws(LibvirtError) -> [String] {
         if let domains = self.configuration.domains { return domains }
