@@ -5,9 +5,11 @@
 enum ExpositionWriter {
     static let contentType = "text/plain; version=0.0.4; charset=utf-8"
 
-    static func render(_ families: [MetricFamily]) -> [UInt8] {
+    /// - Parameter reservingCapacity: expected size in bytes (e.g. the previous render's, plus a margin); when
+    ///   smaller than a per-series estimate, the estimate is used.
+    static func render(_ families: [MetricFamily], reservingCapacity: Int = 0) -> [UInt8] {
         var out: [UInt8] = []
-        out.reserveCapacity(families.reduce(0) { $0 + 64 + $1.samples.count * 96 })
+        out.reserveCapacity(max(reservingCapacity, families.reduce(0) { $0 + 64 + $1.samples.count * 96 }))
         for family in families.sorted(by: { $0.name < $1.name }) where !family.samples.isEmpty {
             self.append("# HELP ", to: &out)
             self.append(family.name, to: &out)

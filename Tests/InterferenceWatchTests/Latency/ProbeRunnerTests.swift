@@ -113,7 +113,9 @@ struct LatencyProbeTests {
             defer { gate.release() }
             let port = try #require(client.port)
             let base = "http://127.0.0.1:\(port)"
-            let group = GroupSettings(name: "lab", probe: .init(interval: .milliseconds(1), timeout: .seconds(2)), servers: [
+            // 5 s: "timed" must answer within the timeout even while other suites swap the machine (2 s was not
+            // always enough in CI); "slow" never answers before its timeout.
+            let group = GroupSettings(name: "lab", probe: .init(interval: .milliseconds(1), timeout: .seconds(5)), servers: [
                 .init(name: "slow", url: base + "/slow", placement: .none),
                 .init(name: "timed", url: base + "/timed", placement: .none),
             ])

@@ -1,0 +1,43 @@
+import Hummingbird
+import HummingbirdTesting
+import NIOCore
+import Testing
+
+@testable import InterferenceWatch
+
+/// The metrics route over a real HTTP server: a body larger than one write arrives whole and in order.
+struct HTTPRoutesTests {
+    /// An exposition of `series` gauge series, sent through the router's chunked body.
+    static func app(series: Int) -> some ApplicationProtocol {
+        let extra = MetricFamily(
+            name: "interferencewatch_test_series", help: "Series for the body test.", kind: .gauge,
+            samples: (0..<series).map { .init(labels: [("index", String($0))], value: Double($0)) })
+        let router = HTTPRoutes.makeRouter(
+            store: SnapshotStore(), renderer: SnapshotRenderer(version: "test", pageSizeBytes: 4096),
+            telemetryPath: "/metrics", extraFamilies: { [extra] })
+        return Application(router: router)
+    }
+
+    @Test(arguments: [1, 20_000])
+    func exposition(series: Int) async throws {
+        try await Self.app(series: series).test(.live) { client in
+            // Twice: the second render reserves from the first one's size and must give the same bytes.
+            var bodies: [String] = []
+            for _ in 0..<2 {
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.status == .ok)
+                    #expect(response.headers[.contentType] == ExpositionWriter.contentType)
+                    #expect(response.headers[.contentLength] == String(response.body.readableBytes))
+                    bodies.append(String(buffer: response.body))
+                }
+            }
+            let lines = bodies[0].split(separator: "\n").filter { $0.hasPrefix("interferencewatch_test_series{") }
+            #expect(lines.count == series)
+            // Series sort by label value as text, so the last one is the largest index written as text.
+            let last = (0..<series).map(String.init).max()!
+            #expect(lines.last.map(String.init) == "interferencewatch_test_series{index=\"\(last)\"} \(last)")
+            #expect(bodies[0] == bodies[1])
+            if series > 1 { #expect(bodies[0].utf8.count > 4 * HTTPRoutes.chunkSizeBytes) }
+        }
+    }
+}
