@@ -35,7 +35,7 @@ done
 [ "$(id -u)" = 0 ] || { echo "needs root (creates cgroups)" >&2; exit 2; }
 [ -f $MEM/memory.usage_in_bytes ] || { echo "no cgroup v1 memory hierarchy at $MEM" >&2; exit 2; }
 [ -f $UNI/cgroup.controllers ] || { echo "no unified hierarchy at $UNI (hybrid layout expected)" >&2; exit 2; }
-[ -x "$IW_BIN" ] || { echo "no release binary at $IW_BIN: swift build -c release --scratch-path .build-release" >&2; exit 2; }
+[ -x "$IW_BIN" ] || { echo "no release binary at $IW_BIN: scripts/build-release.sh --scratch-path .build-release" >&2; exit 2; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
 
 out=$repo/bench-out

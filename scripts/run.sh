@@ -7,6 +7,5 @@ cd "$here"
 export PATH="/opt/swift/usr/bin:$PATH"
 
 scripts/install-deps.sh
-# Static Swift runtime: a self-contained binary, and 3 to 5 MiB less resident memory than linking it dynamically.
-swift build -c release --static-swift-stdlib
-exec .build/release/interference-watch run "$@"
+binary=$(scripts/build-release.sh)
+exec "$binary" run "$@"

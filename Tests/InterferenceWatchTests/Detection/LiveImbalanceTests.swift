@@ -11,26 +11,12 @@ import Testing
 struct LiveImbalanceTests {
     static let taskServer = TestPaths.packageRoot.appendingPathComponent("contrib/lab/task-server/task-server.py").path
 
-    /// A free loopback port (bind to 0, read it back, close).
-    static func freePort() throws -> Int {
-        let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
-        defer { close(fd) }
-        var address = sockaddr_in()
-        address.sin_family = sa_family_t(AF_INET)
-        address.sin_addr.s_addr = inet_addr("127.0.0.1")
-        address.sin_port = 0
-        var length = socklen_t(MemoryLayout<sockaddr_in>.size)
-        _ = withUnsafePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { bind(fd, $0, length) } }
-        _ = withUnsafeMutablePointer(to: &address) { $0.withMemoryRebound(to: sockaddr.self, capacity: 1) { getsockname(fd, $0, &length) } }
-        return Int(UInt16(bigEndian: address.sin_port))
-    }
-
     @Test func squeezedServerIsFlaggedWithSwapAndResolvesAfterRelease() async throws {
         var cgroups: [LiveCgroup] = []
         var ports: [Int] = []
         for index in 1...4 {
             let cgroup = try LiveCgroup(name: "imbalance-s\(index)")
-            let port = try Self.freePort()
+            let port = try LoopbackPort.free()
             try cgroup.spawn(["python3", Self.taskServer, "--bind", "127.0.0.1", "--port", "\(port)", "--writes", "100000", "--heap-mb", "96", "--quiet"])
             cgroups.append(cgroup)
             ports.append(port)

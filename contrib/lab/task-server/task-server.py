@@ -7,6 +7,7 @@ Jang, Lee, Yu (Korea University) ran four identical node.js express servers; eac
   GET /task            -> 200 {"task_seconds": 1.234, "writes": 2000000, "bytes": 30000000, ...}
                           Server-Timing: task;dur=1234.0
   GET /task?writes=N   -> the same with N writes (1 <= N <= --max-writes)
+  GET /metrics         -> the task times as a Prometheus histogram (task_duration_seconds, text format 0.0.4)
   GET /healthz         -> 200 ok
 
 Each write is one os.write() system call (no user-space buffering) unless --buffered is given, so the task stresses
@@ -51,6 +52,42 @@ def run_task(directory, writes, size, fsync, buffered):
     return time.perf_counter() - start, writes * len(chunk)
 
 
+class TaskHistogram:
+    """Task times as a Prometheus histogram, as a real service exports its own request latency.
+
+    Bucket bounds span the task's range from a few writes (milliseconds) to the study's 2,000,000 under swap (tens of
+    seconds). Counts are cumulative only in the exposition; here each bucket counts its own observations.
+    """
+
+    BOUNDS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 2.5, 5.0, 10.0, 30.0, 60.0)
+
+    def __init__(self):
+        self.counts = [0] * (len(self.BOUNDS) + 1)  # the last one is +Inf
+        self.sum = 0.0
+        self.lock = threading.Lock()
+
+    def observe(self, seconds):
+        index = next((i for i, bound in enumerate(self.BOUNDS) if seconds <= bound), len(self.BOUNDS))
+        with self.lock:
+            self.counts[index] += 1
+            self.sum += seconds
+
+    def exposition(self, server):
+        with self.lock:
+            counts, total = list(self.counts), self.sum
+        label = server.replace("\\", "\\\\").replace('"', '\\"')
+        lines = ["# HELP task_duration_seconds Time to run one task (the write loop), in seconds.",
+                 "# TYPE task_duration_seconds histogram"]
+        cumulative = 0
+        for bound, count in zip(self.BOUNDS + (float("inf"),), counts):
+            cumulative += count
+            le = "+Inf" if bound == float("inf") else repr(bound)
+            lines.append('task_duration_seconds_bucket{server="%s",le="%s"} %d' % (label, le, cumulative))
+        lines.append('task_duration_seconds_sum{server="%s"} %r' % (label, total))
+        lines.append('task_duration_seconds_count{server="%s"} %d' % (label, cumulative))
+        return ("\n".join(lines) + "\n").encode()
+
+
 def touch_heap(heap):
     """Writes one byte in every page of the heap, as a server walking its in-memory state does per request.
 
@@ -72,6 +109,9 @@ class Handler(BaseHTTPRequestHandler):
         url = urlsplit(self.path)
         if url.path == "/healthz":
             self.reply(200, b"ok\n", "text/plain; charset=utf-8")
+        elif url.path == "/metrics":
+            body = self.server.histogram.exposition(self.server.options.name)
+            self.reply(200, body, "text/plain; version=0.0.4; charset=utf-8")
         elif url.path == "/task":
             options = self.server.options
             writes = options.writes
@@ -94,6 +134,7 @@ class Handler(BaseHTTPRequestHandler):
                 body = json.dumps({"error": str(error)}).encode() + b"\n"
                 self.reply(500, body)
                 return
+            self.server.histogram.observe(seconds)
             with self.server.lock:
                 self.server.tasks += 1
                 served = self.server.tasks
@@ -146,6 +187,7 @@ def main():
     server.options = options
     server.lock = threading.Lock()
     server.tasks = 0
+    server.histogram = TaskHistogram()
     # Filled with non-zero bytes so every page is really allocated (zero pages would share the zero page).
     server.heap = bytearray(b"\x01" * (options.heap_mb << 20)) if options.heap_mb > 0 else None
     host, port = server.server_address[:2]
