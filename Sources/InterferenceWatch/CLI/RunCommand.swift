@@ -1,5 +1,6 @@
 import ArgumentParser
 import CProc2
+import Detectors
 import Glibc
 import Hummingbird
 import Logging
@@ -28,12 +29,24 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("storage.path"), help: "Directory for state kept across restarts (learned baselines).")
     var storagePath = "/var/lib/interference-watch"
 
+    @Option(name: .customLong("advice.window"), help: "How far back the host-RAM advice takes its peak demand (e.g. 24h, 7d).")
+    var adviceWindow = "24h"
+
+    @Option(name: .customLong("advice.headroom"), help: "Headroom added to the peak demand, as a fraction (0.1 = 10 %).")
+    var adviceHeadroom = 0.1
+
     func validate() throws {
         guard let seconds = DurationParser.seconds(self.interval), seconds >= 0.1 else {
             throw ValidationError("invalid --collection.interval \"\(self.interval)\": expected a duration of at least 100ms, like 5s or 1m")
         }
         guard let window = DurationParser.seconds(self.detectionWindow), window >= 1 else {
             throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
+        }
+        guard let advice = DurationParser.seconds(self.adviceWindow), advice >= 60 else {
+            throw ValidationError("invalid --advice.window \"\(self.adviceWindow)\": expected a duration of at least 1m, like 24h")
+        }
+        guard self.adviceHeadroom >= 0 && self.adviceHeadroom <= 10 else {
+            throw ValidationError("invalid --advice.headroom \(self.adviceHeadroom): expected a fraction from 0 to 10, like 0.1")
         }
         do { _ = try ListenAddress(parsing: self.listenAddress) } catch { throw ValidationError("\(error)") }
         guard self.telemetryPath.hasPrefix("/") else {
@@ -67,8 +80,12 @@ struct RunCommand: AsyncParsableCommand {
                                  reader: reader, logger: logger)
         let store = SnapshotStore()
         let seconds = DurationParser.seconds(self.interval)!
+        // Minimum host RAM advice: every published snapshot's demand (used + swapped + ballooned).
+        let advice = HostMemoryAdvice(settings: .init(windowSeconds: DurationParser.seconds(self.adviceWindow)!,
+                                                      headroomFraction: self.adviceHeadroom))
         let sampler = Sampler(runner: SweepRunnerBox(runner), store: store,
-                              interval: .milliseconds(Int64(seconds * 1000)), logger: logger)
+                              interval: .milliseconds(Int64(seconds * 1000)), logger: logger,
+                              onPublish: { advice.record($0) })
         // One sweep before serving, so the first scrape already has data (VMs included: one bounded read first).
         await vmServices.readAllOnce(within: .seconds(3))
         sampler.sweepOnce()
@@ -103,8 +120,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let router = HTTPRoutes.makeRouter(store: store, renderer: renderer, telemetryPath: self.telemetryPath,
-                                           extraFamilies: { recorder.families() + engine.families() })
+                                           extraFamilies: { recorder.families() + engine.families() + advice.families() })
         HTTPRoutes.addDetectionRoutes(to: router, engine: engine)
+        HTTPRoutes.addAdviceRoute(to: router, advice: advice)
         PushIntake.register(on: router, recorder: recorder, groups: config.groups, token: pushToken)
         let app = Application(
             router: router,

@@ -8,6 +8,8 @@ struct Sampler: Service {
     let store: SnapshotStore
     let interval: Duration
     let logger: Logger
+    /// Called with every snapshot right after it is published (the host-RAM advisor records it).
+    var onPublish: @Sendable (Snapshot) -> Void = { _ in }
 
     func run() async throws {
         var ticker = PeriodicTicker(clock: ContinuousClock(), interval: self.interval)
@@ -22,6 +24,7 @@ struct Sampler: Service {
     func sweepOnce() {
         let snapshot = self.runner.withRunner { $0.sweep(wallClockSeconds: Date().timeIntervalSince1970) }
         self.store.publish(snapshot)
+        self.onPublish(snapshot)
     }
 }
 

@@ -10,4 +10,12 @@ extension HTTPRoutes {
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: data)))
         }
     }
+
+    /// `GET /api/v1/advice`: the minimum host RAM recommendation with its evidence (peak demand and its parts).
+    static func addAdviceRoute(to router: Router<BasicRequestContext>, advice: HostMemoryAdvice) {
+        router.get("/api/v1/advice") { _, _ -> Response in
+            Response(status: .ok, headers: [.contentType: "application/json"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(bytes: try advice.json())))
+        }
+    }
 }

@@ -94,6 +94,10 @@ struct VMDaemonTests {
         #expect(metrics.value("interferencewatch_workload_memory_usage_bytes", ["workload": workload]) != nil)
         print("VM daemon test: \(lab.name) joined workload \"\(workload)\"")
 
+        // The host-RAM advice counts what the balloon holds back from the guest (this daemon watches only this VM).
+        #expect(metrics.value("interferencewatch_host_memory_demand_bytes", ["part": "ballooned"])
+                == Double(64 * Self.mebibyte))
+
         // The dead socket: down, under its file name, and the scrape still answered.
         #expect(metrics.value("interferencewatch_vm_up", ["vm": "dead"]) == 0)
         let lint = try GoldenMetricsTests.promtool(["check", "metrics"], input: metrics.text)
