@@ -69,7 +69,8 @@ struct VMServices: Service {
         self.fleet?.refresh()
         let fleet = self.fleet, libvirt = self.libvirt
         let (finished, continuation) = AsyncStream<Void>.makeStream()
-        let reads = Task {
+        // Not awaited: when the bound passes first, the reads finish on their own per-call timeouts.
+        Task {
             await withDiscardingTaskGroup { group in
                 if let fleet { group.addTask { await fleet.pollAll() } }
                 if let libvirt { group.addTask { await libvirt.readAllOnce() } }
@@ -82,7 +83,6 @@ struct VMServices: Service {
         }
         for await _ in finished { break }
         timer.cancel()
-        _ = reads  // left to finish on its own timeouts when the bound passed first
     }
 
     /// Polls every VM until graceful shutdown or cancellation.
