@@ -7,6 +7,7 @@ let package = Package(
     products: [
         .executable(name: "interference-watch", targets: ["InterferenceWatch"]),
         .library(name: "Detectors", targets: ["Detectors"]),
+        .library(name: "Parsers", targets: ["Parsers"]),
     ],
     dependencies: [
         .package(url: "https://github.com/apple/swift-argument-parser", from: "1.8.2"),
@@ -20,12 +21,16 @@ let package = Package(
     targets: [
         // Pure: samples, derived models, detectors. No file or network I/O, no dependencies.
         .target(name: "Detectors"),
+        // Parsers of outside input (procfs and cgroup files, QMP, virsh, QEMU command lines, the Prometheus text
+        // format, Server-Timing, pushed JSON): pure functions from bytes to samples, no I/O, so fuzzers link them.
+        .target(name: "Parsers", dependencies: ["Detectors"]),
         // libproc2 (procps 4, Debian's libproc2-dev): process enumeration only.
         .systemLibrary(name: "CProc2", pkgConfig: "libproc2", providers: [.apt(["libproc2-dev"])]),
         .executableTarget(
             name: "InterferenceWatch",
             dependencies: [
                 "Detectors",
+                "Parsers",
                 "CProc2",
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
@@ -42,12 +47,13 @@ let package = Package(
         ),
         // Helpers shared by the test targets (a seeded generator); not shipped.
         .target(name: "TestKit", path: "Tests/TestKit"),
-        .testTarget(name: "DetectorsTests", dependencies: ["Detectors", "TestKit"]),
+        .testTarget(name: "DetectorsTests", dependencies: ["Detectors", "TestKit"], exclude: ["Fixtures"]),
         .testTarget(
             name: "InterferenceWatchTests",
             dependencies: [
                 "InterferenceWatch",
                 "Detectors",
+                "Parsers",
                 "TestKit",
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Testing
 
 @testable import InterferenceWatch

@@ -3,7 +3,7 @@
 /// The study's slowdown and unfairness came from exactly these two: host swap and VM ballooning under too little
 /// RAM. `MemAvailable` already counts reclaimable page cache as free, so `used` is memory the kernel cannot simply
 /// drop; what sits in swap had to leave RAM; what balloons hold back was taken from guests that asked for it.
-public struct HostMemoryDemand: Sendable, Equatable, Encodable {
+public struct HostMemoryDemand: Sendable, Equatable, Codable {
     /// `MemTotal`.
     public var totalBytes: UInt64
     /// `MemTotal - MemAvailable`.
@@ -52,5 +52,14 @@ public struct HostMemoryDemand: Sendable, Equatable, Encodable {
         try container.encode(self.swappedBytes, forKey: .swappedBytes)
         try container.encode(self.balloonedBytes, forKey: .balloonedBytes)
         try container.encode(self.demandBytes, forKey: .demandBytes)
+    }
+
+    /// `demandBytes` is written for readers and ignored here: it is always the sum of the parts.
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.totalBytes = try c.decode(UInt64.self, forKey: .totalBytes)
+        self.usedBytes = try c.decodeIfPresent(UInt64.self, forKey: .usedBytes) ?? 0
+        self.swappedBytes = try c.decodeIfPresent(UInt64.self, forKey: .swappedBytes) ?? 0
+        self.balloonedBytes = try c.decodeIfPresent(UInt64.self, forKey: .balloonedBytes) ?? 0
     }
 }

@@ -28,38 +28,41 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         }
     }
 
-    private struct Bucket: Sendable, Equatable {
-        var index: Int64
-        var peak: HostMemoryDemand
-        var peakAtSeconds: Double
-        var firstAtSeconds: Double
+    public let settings: Settings
+    /// What the advisor has learned: saved across restarts so the advice does not start from zero.
+    public private(set) var state = State()
+
+    private var buckets: [State.Bucket] {
+        get { self.state.buckets }
+        set { self.state.buckets = newValue }
     }
 
-    public let settings: Settings
-    /// Oldest first; indices strictly increasing.
-    private var buckets: [Bucket] = []
-    private var latest: HostMemoryDemand?
-    private var latestAtSeconds = 0.0
-
-    public init(settings: Settings = .init()) {
+    public init(settings: Settings = .init(), state: State = State()) {
         self.settings = settings
+        self.state = state
+        // A saved state may reach further back than this run's window: trim it as a new sample would.
+        if let last = state.latestAtSeconds { self.dropBuckets(before: last) }
     }
 
     /// Adds one sample taken at `atSeconds`. Samples older than the newest bucket (a clock step back) are dropped.
     public mutating func record(_ demand: HostMemoryDemand, atSeconds: Double) {
         let index = Int64((atSeconds / self.settings.bucketSeconds).rounded(.down))
         if let last = self.buckets.last, index < last.index { return }
-        self.latest = demand
-        self.latestAtSeconds = atSeconds
+        self.state.latest = demand
+        self.state.latestAtSeconds = atSeconds
         if let last = self.buckets.indices.last, self.buckets[last].index == index {
             if demand.demandBytes > self.buckets[last].peak.demandBytes {
                 self.buckets[last].peak = demand
                 self.buckets[last].peakAtSeconds = atSeconds
             }
         } else {
-            self.buckets.append(Bucket(index: index, peak: demand, peakAtSeconds: atSeconds, firstAtSeconds: atSeconds))
+            self.buckets.append(State.Bucket(index: index, peak: demand, peakAtSeconds: atSeconds, firstAtSeconds: atSeconds))
         }
-        // Drop buckets that ended before the window began.
+        self.dropBuckets(before: atSeconds)
+    }
+
+    /// Drops buckets that ended before the window that ends at `atSeconds` began.
+    private mutating func dropBuckets(before atSeconds: Double) {
         let oldestKept = Int64(((atSeconds - self.settings.windowSeconds) / self.settings.bucketSeconds).rounded(.down))
         if let firstKept = self.buckets.firstIndex(where: { $0.index >= oldestKept }), firstKept > 0 {
             self.buckets.removeFirst(firstKept)
@@ -68,7 +71,7 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
 
     /// The recommendation from the samples in the window; `nil` before the first sample.
     public func recommendation() -> HostMemoryRecommendation? {
-        guard let current = self.latest, let first = self.buckets.first else { return nil }
+        guard let current = self.state.latest, let first = self.buckets.first else { return nil }
         var best = first
         for bucket in self.buckets.dropFirst() where bucket.peak.demandBytes > best.peak.demandBytes { best = bucket }
         let withHeadroom = Double(best.peak.demandBytes) * (1 + self.settings.headroomFraction)
@@ -78,7 +81,7 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         return HostMemoryRecommendation(
             minimumBytes: minimum, peak: best.peak, peakAtSeconds: best.peakAtSeconds, current: current,
             shortfallBytes: minimum > current.totalBytes ? minimum - current.totalBytes : 0,
-            observedSeconds: max(0, self.latestAtSeconds - first.firstAtSeconds), headroomFraction: self.settings.headroomFraction)
+            observedSeconds: max(0, (self.state.latestAtSeconds ?? 0) - first.firstAtSeconds), headroomFraction: self.settings.headroomFraction)
     }
 
     /// Retained buckets (at most window / bucket + 1).

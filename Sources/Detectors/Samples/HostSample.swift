@@ -16,4 +16,14 @@ public struct HostSample: Sendable, Equatable, Codable {
         self.vmstat = vmstat
         self.pressure = pressure
     }
+
+    private enum CodingKeys: String, CodingKey { case meminfoBytes, vmstat, pressure }
+
+    /// Every part defaults to empty, so a record from before a part existed still decodes (see ``StoredRecord``).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.meminfoBytes = try c.decodeIfPresent([String: UInt64].self, forKey: .meminfoBytes) ?? [:]
+        self.vmstat = try c.decodeIfPresent([String: UInt64].self, forKey: .vmstat) ?? [:]
+        self.pressure = try c.decodeIfPresent([PSIResource: PSIStats].self, forKey: .pressure) ?? [:]
+    }
 }

@@ -37,6 +37,7 @@ public struct PSIStats: Sendable, Equatable, Codable {
 }
 
 /// The resources the kernel reports pressure for.
-public enum PSIResource: String, Sendable, Codable, CaseIterable {
+/// `CodingKeyRepresentable`, so a `[PSIResource: PSIStats]` is stored as a JSON object keyed by name.
+public enum PSIResource: String, Sendable, Codable, CodingKeyRepresentable, CaseIterable {
     case memory, cpu, io
 }

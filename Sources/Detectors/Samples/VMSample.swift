@@ -95,9 +95,6 @@ public struct VMSample: Sendable, Equatable, Codable {
     public var readDurationSeconds: Double?
     /// Why the last read failed (names the socket or the virsh command); `nil` when ``up``.
     public var error: String?
-    /// The host workload this VM is joined to (its `type="vm"` workload, or the one whose cgroup holds its QEMU),
-    /// set once per sweep by the daemon's join so the exposition and detection read it instead of joining again.
-    public var workload: String?
 
     public init(name: String, source: Source, up: Bool, status: String? = nil, configuredBytes: UInt64? = nil,
                 balloonActualBytes: UInt64? = nil, balloonTargetBytes: UInt64? = nil, maximumBytes: UInt64? = nil,
@@ -129,5 +126,34 @@ public struct VMSample: Sendable, Equatable, Codable {
     public var balloonInflatedBytes: UInt64? {
         guard let configured = self.configuredBytes, let actual = self.balloonActualBytes else { return nil }
         return configured > actual ? configured - actual : 0
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, source, up, status, configuredBytes, balloonActualBytes, balloonTargetBytes, maximumBytes,
+             guestStats, rssBytes, eventCounts, balloonChanges, lastBalloonChangeSeconds, lastBalloonChangeActualBytes,
+             pid, collectedAtSeconds, readDurationSeconds, error
+    }
+
+    /// Counters default to zero and everything else to absent, so older records still decode (see ``StoredRecord``).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try c.decode(String.self, forKey: .name)
+        self.source = try c.decode(Source.self, forKey: .source)
+        self.up = try c.decodeIfPresent(Bool.self, forKey: .up) ?? false
+        self.status = try c.decodeIfPresent(String.self, forKey: .status)
+        self.configuredBytes = try c.decodeIfPresent(UInt64.self, forKey: .configuredBytes)
+        self.balloonActualBytes = try c.decodeIfPresent(UInt64.self, forKey: .balloonActualBytes)
+        self.balloonTargetBytes = try c.decodeIfPresent(UInt64.self, forKey: .balloonTargetBytes)
+        self.maximumBytes = try c.decodeIfPresent(UInt64.self, forKey: .maximumBytes)
+        self.guestStats = try c.decodeIfPresent(GuestStats.self, forKey: .guestStats)
+        self.rssBytes = try c.decodeIfPresent(UInt64.self, forKey: .rssBytes)
+        self.eventCounts = try c.decodeIfPresent([String: UInt64].self, forKey: .eventCounts) ?? [:]
+        self.balloonChanges = try c.decodeIfPresent(UInt64.self, forKey: .balloonChanges) ?? 0
+        self.lastBalloonChangeSeconds = try c.decodeIfPresent(Double.self, forKey: .lastBalloonChangeSeconds)
+        self.lastBalloonChangeActualBytes = try c.decodeIfPresent(UInt64.self, forKey: .lastBalloonChangeActualBytes)
+        self.pid = try c.decodeIfPresent(Int32.self, forKey: .pid)
+        self.collectedAtSeconds = try c.decodeIfPresent(Double.self, forKey: .collectedAtSeconds)
+        self.readDurationSeconds = try c.decodeIfPresent(Double.self, forKey: .readDurationSeconds)
+        self.error = try c.decodeIfPresent(String.self, forKey: .error)
     }
 }

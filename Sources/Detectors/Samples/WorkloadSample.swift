@@ -52,4 +52,24 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
         if anon != nil || file != nil { return (anon ?? 0) + (file ?? 0) }
         return self.stat["workingset_refault"]
     }
+
+    private enum CodingKeys: String, CodingKey {
+        case name, kind, cgroup, cgroupVersion, usageBytes, limitBytes, highBytes, swapBytes, stat, pressure, events
+    }
+
+    /// Fields other than the identity default when absent, so older records still decode (see ``StoredRecord``).
+    public init(from decoder: any Decoder) throws {
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.name = try c.decode(String.self, forKey: .name)
+        self.kind = try c.decode(WorkloadKind.self, forKey: .kind)
+        self.cgroup = try c.decodeIfPresent(String.self, forKey: .cgroup) ?? ""
+        self.cgroupVersion = try c.decodeIfPresent(Int.self, forKey: .cgroupVersion) ?? 0
+        self.usageBytes = try c.decodeIfPresent(UInt64.self, forKey: .usageBytes)
+        self.limitBytes = try c.decodeIfPresent(UInt64.self, forKey: .limitBytes)
+        self.highBytes = try c.decodeIfPresent(UInt64.self, forKey: .highBytes)
+        self.swapBytes = try c.decodeIfPresent(UInt64.self, forKey: .swapBytes)
+        self.stat = try c.decodeIfPresent([String: UInt64].self, forKey: .stat) ?? [:]
+        self.pressure = try c.decodeIfPresent(PSIStats.self, forKey: .pressure)
+        self.events = try c.decodeIfPresent([String: UInt64].self, forKey: .events) ?? [:]
+    }
 }

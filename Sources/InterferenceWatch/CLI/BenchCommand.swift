@@ -31,7 +31,7 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<self.sweeps { snapshot = runner.sweep(wallClockSeconds: Date().timeIntervalSince1970) }
         let sweepCPU = (Self.cpuSeconds() - sweepStart) / Double(self.sweeps)
 
-        let renderer = SnapshotRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: 4096)
+        let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: 4096)
         var bytes = renderer.render(snapshot)
         let renderStart = Self.cpuSeconds()
         for _ in 0..<self.renders { bytes = renderer.render(snapshot) }

@@ -2,7 +2,7 @@ import ArgumentParser
 
 /// Flags shared by every command that collects: roots, collectors, config.
 struct CollectionOptions: ParsableArguments {
-    @Option(name: .customLong("config"), help: "YAML config file (workloads, later groups and VMs).")
+    @Option(name: .customLong("config"), help: "YAML config file (workloads, groups, VMs, push); SIGHUP re-reads it.")
     var config: String?
 
     @Option(name: .customLong("path.procfs"), help: "procfs mount point.")

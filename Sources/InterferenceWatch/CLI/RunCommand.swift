@@ -35,8 +35,18 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("advice.headroom"), help: "Headroom added to the peak demand, as a fraction (0.1 = 10 %).")
     var adviceHeadroom = 0.1
 
-    func validate() throws {
-        guard let seconds = DurationParser.seconds(self.interval), seconds >= 0.1 else {
+    /// The flags' durations and address, parsed once (``validate()`` and ``run()`` both use this).
+    struct Settings {
+        var intervalSeconds: Double
+        var detectionWindowSeconds: Double
+        var adviceWindowSeconds: Double
+        var address: ListenAddress
+
+        var interval: Duration { .milliseconds(Int64(self.intervalSeconds * 1000)) }
+    }
+
+    func settings() throws -> Settings {
+        guard let interval = DurationParser.seconds(self.interval), interval >= 0.1 else {
             throw ValidationError("invalid --collection.interval \"\(self.interval)\": expected a duration of at least 100ms, like 5s or 1m")
         }
         guard let window = DurationParser.seconds(self.detectionWindow), window >= 1 else {
@@ -48,82 +58,81 @@ struct RunCommand: AsyncParsableCommand {
         guard self.adviceHeadroom >= 0 && self.adviceHeadroom <= 10 else {
             throw ValidationError("invalid --advice.headroom \(self.adviceHeadroom): expected a fraction from 0 to 10, like 0.1")
         }
-        do { _ = try ListenAddress(parsing: self.listenAddress) } catch { throw ValidationError("\(error)") }
+        let address: ListenAddress
+        do { address = try ListenAddress(parsing: self.listenAddress) } catch { throw ValidationError("\(error)") }
         guard self.telemetryPath.hasPrefix("/") else {
             throw ValidationError("invalid --web.telemetry-path \"\(self.telemetryPath)\": must start with /")
         }
+        return Settings(intervalSeconds: interval, detectionWindowSeconds: window, adviceWindowSeconds: advice, address: address)
+    }
+
+    func validate() throws {
+        _ = try self.settings()
+    }
+
+    /// Loads the config file and its push token; a problem names the file and line.
+    static func load(_ options: CollectionOptions) throws -> (config: DaemonConfig, pushToken: String?) {
+        let config = try options.loadConfig()
+        return (config, try config.push.loadToken())
     }
 
     func run() async throws {
         let logger = self.logging.bootstrap()
-        let config: DaemonConfig
+        let settings = try self.settings()
+        let (config, pushToken): (DaemonConfig, String?)
         do {
-            config = try self.collection.loadConfig()
-        } catch let error as ConfigError {
+            (config, pushToken) = try Self.load(self.collection)
+        } catch {
             logger.critical("invalid config", metadata: ["error": "\(error)"])
             throw ExitCode(2)
         }
+        // Trapped before anything starts, so `systemctl reload` during start-up cannot kill the daemon.
+        let hangups = await UnixSignalsSequence(trapping: .sighup)
         CachedFileReader.raiseDescriptorLimit()
         // Each scrape builds a multi-megabyte exposition. glibc raises its mmap threshold after the first such buffer
         // is freed, so later ones come from the heap and their pages stay resident; pinning the threshold at 1 MiB
         // (M_MMAP_THRESHOLD, a macro Swift does not import) returns every large buffer to the kernel when freed.
         _ = mallopt(-3, 1 << 20)
-        let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
-        // BEGIN VM collectors (Daemon/VMServices.swift): the QMP and libvirt pollers run as one service; their
-        // collector is appended last to the sweep (it joins VMs to the processes and workloads found before it).
+        let pageSizeBytes = Double(sysconf(Int32(_SC_PAGESIZE)))
+        let live = LiveConfig(config, pushToken: pushToken)
+
+        // The VM pollers come first: the sweep's VM collector (last in the sweep) reads what they publish.
         let vmServices = VMServices(
             qmpSockets: self.collection.qmpSockets, libvirtURI: self.collection.libvirtURI, settings: config.vms,
-            enabled: self.collection.vm,
-            pollInterval: .milliseconds(Int64(max(1, DurationParser.seconds(self.interval)!) * 1000)), logger: logger)
-        // END VM collectors
-        let runner = SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader, vm: vmServices),
-                                 reader: reader, logger: logger)
-        let store = SnapshotStore()
-        let seconds = DurationParser.seconds(self.interval)!
-        // Minimum host RAM advice: every published snapshot's demand (used + swapped + ballooned).
-        let advice = HostMemoryAdvice(settings: .init(windowSeconds: DurationParser.seconds(self.adviceWindow)!,
+            enabled: self.collection.vm, pollInterval: .milliseconds(Int64(max(1, settings.intervalSeconds) * 1000)),
+            logger: logger)
+        let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
+        let runner = SweepRunnerBox(SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader, vm: vmServices),
+                                                reader: reader, logger: logger))
+        let publisher = SweepPublisher(logger: logger)
+        let sampler = Sampler(runner: runner, publisher: publisher, interval: settings.interval, clock: ContinuousClock(),
+                              logger: logger)
+
+        // The sweep's consumers, each on its own stream.
+        let recorder = LatencyRecorder()
+        recorder.declare(groups: config.groups)
+        let engine = DetectionEngine(
+            groups: config.detectionGroups, windowSeconds: settings.detectionWindowSeconds, recorder: recorder,
+            baselineStore: BaselineStore(path: self.storagePath + "/baselines.json", logger: logger),
+            pageSizeBytes: pageSizeBytes, logger: logger)
+        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: logger)
+        let advice = HostMemoryAdvice(settings: .init(windowSeconds: settings.adviceWindowSeconds,
                                                       headroomFraction: self.adviceHeadroom))
-        let sampler = Sampler(runner: SweepRunnerBox(runner), store: store,
-                              interval: .milliseconds(Int64(seconds * 1000)), logger: logger,
-                              onPublish: { advice.record($0) })
+        let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
+        let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
+
         // One sweep before serving, so the first scrape already has data (VMs included: one bounded read first).
         await vmServices.readAllOnce(within: .seconds(3))
         sampler.sweepOnce()
 
-        let address = try ListenAddress(parsing: self.listenAddress)
-        let renderer = SnapshotRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(sysconf(Int32(_SC_PAGESIZE))))
-        // Latency and detection: recorded samples per group, one detector per group, findings over HTTP.
-        let recorder = LatencyRecorder()
-        recorder.declare(groups: config.groups)
-        let engine = DetectionEngine(
-            config: config, recorder: recorder, store: store,
-            baselineStore: BaselineStore(path: self.storagePath + "/baselines.json", logger: logger),
-            pageSizeBytes: Double(sysconf(Int32(_SC_PAGESIZE))), logger: logger)
-        let detectionWindow = Duration.milliseconds(Int64(DurationParser.seconds(self.detectionWindow)! * 1000))
-        var latencyServices: [ServiceGroupConfiguration.ServiceConfiguration] = []
-        if !config.groups.isEmpty {
-            latencyServices.append(.init(service: DetectionService(engine: engine, window: detectionWindow, logger: logger)))
-        }
-        for group in config.groups {
-            if group.probe != nil {
-                latencyServices.append(.init(service: ProbeRunner(group: group, recorder: recorder, logger: logger)))
-            }
-            if group.servers.contains(where: { $0.scrape != nil }) {
-                latencyServices.append(.init(service: HistogramScraper(group: group, recorder: recorder, logger: logger)))
-            }
-        }
-        let pushToken: String?
-        do {
-            pushToken = try config.push.loadToken()
-        } catch {
-            logger.critical("invalid config", metadata: ["error": "\(error)"])
-            throw ExitCode(2)
-        }
-        let router = HTTPRoutes.makeRouter(store: store, renderer: renderer, telemetryPath: self.telemetryPath,
-                                           extraFamilies: { recorder.families() + engine.families() + advice.families() })
-        HTTPRoutes.addDetectionRoutes(to: router, engine: engine)
-        HTTPRoutes.addAdviceRoute(to: router, advice: advice)
-        PushIntake.register(on: router, recorder: recorder, groups: config.groups, token: pushToken)
+        let push = PushIntake(recorder: recorder, servers: { PushIntake.servers(of: live.current.groups) },
+                              token: { live.pushToken })
+        let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(pageSizeBytes))
+        let router = HTTPRoutes.makeRouter(.init(
+            latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
+            extraFamilies: { recorder.families() + engine.families() + advice.families() + publisher.families() },
+            engine: engine, advice: advice, push: push))
+        let address = settings.address
         let app = Application(
             router: router,
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
@@ -133,14 +142,34 @@ struct RunCommand: AsyncParsableCommand {
             },
             logger: logger
         )
+        let collection = self.collection
+        let reloader = ConfigReloader(
+            signals: hangups, path: collection.config, logger: logger,
+            load: { path in
+                var options = collection
+                options.config = path
+                return try Self.load(options).config
+            },
+            apply: { config in
+                let token = (try? config.push.loadToken()) ?? nil
+                if config.vms != live.current.vms {
+                    logger.warning("qmp and libvirt changes take effect after a restart; the rest of the config is reloaded")
+                }
+                live.replace(with: config, pushToken: token)
+                runner.withRunner { $0.replaceCollectors { collection.makeCollectors(config: config, reader: $0, vm: vmServices) } }
+                recorder.declare(groups: config.groups)
+                engine.reconfigure(groups: config.detectionGroups)
+                latency.reconfigure(groups: config.groups)
+            })
         logger.info("starting", metadata: [
-            "version": "\(InterferenceWatchCommand.version)", "collectors": "\(runner.collectorNames.joined(separator: ","))",
+            "version": "\(InterferenceWatchCommand.version)", "collectors": "\(runner.withRunner { $0.collectorNames }.joined(separator: ","))",
             "collection.interval": "\(self.interval)", "path.procfs": "\(self.collection.paths.procfs)",
             "path.cgroupfs": "\(self.collection.paths.cgroupfs)",
         ])
+        // In dependency order: each service may use those before it; shutdown runs in reverse.
+        let services: [any Service] = [vmServices, sampler, detection, adviceService, latency, reloader, app]
         let group = ServiceGroup(configuration: .init(
-            services: [.init(service: sampler), .init(service: app)] + latencyServices
-                + [.init(service: vmServices)],  // VM collectors
+            services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()

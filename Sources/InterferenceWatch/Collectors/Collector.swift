@@ -1,3 +1,4 @@
+import Parsers
 /// A source of samples, run once per sweep by the ``Sampler``.
 ///
 /// The Swift counterpart of node_exporter's `Collector.Update`. A collector owns its readers (with their cached
@@ -10,7 +11,7 @@ protocol Collector: AnyObject {
     /// - Parameter issues: malformed lines and unreadable files that did not stop the collector; the good data is kept.
     /// - Throws: when nothing useful could be collected. ``CollectorError/noData`` means "nothing here" (an absent
     ///   subsystem) and is not counted as a failure.
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws
 }
 
 enum CollectorError: Error, Equatable, CustomStringConvertible {

@@ -1,3 +1,4 @@
+import Parsers
 import Yams
 
 /// A group of co-located servers doing the same work, from the config file's `groups:` list.
@@ -116,7 +117,7 @@ struct GroupSettings: Sendable, Equatable {
         }
         guard let metricNode = fields["metric"] else { throw node.error("missing \"metric\" (the histogram's name)") }
         var metric = try metricNode.nonEmptyString()
-        guard Self.isMetricName(metric) else { throw metricNode.error("\"\(metric)\" is not a Prometheus metric name") }
+        guard PrometheusNames.isMetricName(metric) else { throw metricNode.error("\"\(metric)\" is not a Prometheus metric name") }
         // Accept the name of one of the histogram's series too: people copy it from /metrics.
         for suffix in ["_bucket", "_sum", "_count"] where metric.hasSuffix(suffix) {
             metric.removeLast(suffix.count)
@@ -126,7 +127,7 @@ struct GroupSettings: Sendable, Equatable {
             guard let mapping = labelsNode.node.mapping else { throw labelsNode.error("expected a mapping of label names to values") }
             for (key, value) in mapping {
                 let line = key.mark?.line ?? labelsNode.line
-                guard let name = key.string, Self.isLabelName(name) else {
+                guard let name = key.string, PrometheusNames.isLabelName(name) else {
                     throw ConfigError(file: node.file, line: line, message: "\(labelsNode.keyPath): invalid label name \"\(key.string ?? "?")\"")
                 }
                 guard name != "le" else {
@@ -141,22 +142,5 @@ struct GroupSettings: Sendable, Equatable {
         if let timeout = fields["timeout"] { scrape.timeout = try timeout.duration() }
         guard scrape.timeout > .zero else { throw (fields["timeout"] ?? node).error("timeout must be positive") }
         return scrape
-    }
-
-    /// `[a-zA-Z_:][a-zA-Z0-9_:]*`
-    static func isMetricName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || $0 == UInt8(ascii: ":") || Self.isAlphanumeric($0) }
-    }
-
-    /// `[a-zA-Z_][a-zA-Z0-9_]*`
-    static func isLabelName(_ name: String) -> Bool {
-        guard let first = name.utf8.first, !(UInt8(ascii: "0")...UInt8(ascii: "9")).contains(first) else { return false }
-        return name.utf8.allSatisfy { $0 == UInt8(ascii: "_") || Self.isAlphanumeric($0) }
-    }
-
-    private static func isAlphanumeric(_ byte: UInt8) -> Bool {
-        (UInt8(ascii: "a")...UInt8(ascii: "z")).contains(byte) || (UInt8(ascii: "A")...UInt8(ascii: "Z")).contains(byte)
-            || (UInt8(ascii: "0")...UInt8(ascii: "9")).contains(byte)
     }
 }

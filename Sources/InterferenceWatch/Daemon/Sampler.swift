@@ -2,45 +2,42 @@ import Foundation
 import Logging
 import ServiceLifecycle
 
-/// The collection loop: one sweep every interval, each published as the new snapshot.
-struct Sampler: Service {
+/// The collection loop: one sweep every interval, each handed to the ``SweepPublisher``.
+///
+/// Paced by an injected clock (tests drive it with a manual one); the sweep's timestamp comes from `wallClock`, the
+/// Unix time stored with it.
+struct Sampler<C: Clock>: Service where C.Duration == Duration {
     let runner: SweepRunnerBox
-    let store: SnapshotStore
+    let publisher: SweepPublisher
     let interval: Duration
+    let clock: C
+    let wallClock: @Sendable () -> Double
     let logger: Logger
-    /// Called with every snapshot right after it is published (the host-RAM advisor records it).
-    var onPublish: @Sendable (Snapshot) -> Void = { _ in }
+
+    init(runner: SweepRunnerBox, publisher: SweepPublisher, interval: Duration, clock: C,
+         wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, logger: Logger) {
+        self.runner = runner
+        self.publisher = publisher
+        self.interval = interval
+        self.clock = clock
+        self.wallClock = wallClock
+        self.logger = logger
+    }
 
     func run() async throws {
-        var ticker = PeriodicTicker(clock: ContinuousClock(), interval: self.interval)
+        var ticker = PeriodicTicker(clock: self.clock, interval: self.interval)
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             ticker.startTick()
             self.sweepOnce()
             guard await ticker.sleepUntilDue() else { break }
         }
+        // The consumers' streams end after the last sweep, so they finish their work and return.
+        self.publisher.finish()
         self.logger.info("sampler stopped")
     }
 
     func sweepOnce() {
-        let snapshot = self.runner.withRunner { $0.sweep(wallClockSeconds: Date().timeIntervalSince1970) }
-        self.store.publish(snapshot)
-        self.onPublish(snapshot)
-    }
-}
-
-/// Lets the sendable ``Sampler`` own the non-sendable ``SweepRunner``: every access goes through one lock.
-final class SweepRunnerBox: @unchecked Sendable {
-    // The lock serialises all use of `runner`, which is the only state; hence @unchecked.
-    private let lock = NSLock()
-    private let runner: SweepRunner
-
-    init(_ runner: SweepRunner) {
-        self.runner = runner
-    }
-
-    func withRunner<T>(_ body: (SweepRunner) -> T) -> T {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return body(self.runner)
+        let wallClock = self.wallClock
+        self.publisher.publish(self.runner.withRunner { $0.sweep(wallClockSeconds: wallClock()) })
     }
 }

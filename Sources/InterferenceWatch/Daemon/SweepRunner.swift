@@ -1,6 +1,7 @@
 import Glibc
 import Detectors
 import Logging
+import Parsers
 
 /// Runs every enabled collector once per sweep and assembles the snapshot.
 ///
@@ -8,7 +9,7 @@ import Logging
 /// collector is logged and counted, never fatal; malformed lines are logged once per distinct problem, so a
 /// persistently odd file does not flood the log every interval.
 final class SweepRunner {
-    private let collectors: [any Collector]
+    private var collectors: [any Collector]
     private let reader: CachedFileReader
     private let logger: Logger
     private var errorsTotal: [String: UInt64] = [:]
@@ -23,9 +24,15 @@ final class SweepRunner {
 
     var collectorNames: [String] { self.collectors.map(\.name) }
 
-    func sweep(wallClockSeconds: Double) -> Snapshot {
-        var snapshot = Snapshot()
-        snapshot.timestampSeconds = wallClockSeconds
+    /// Takes the collectors built from a reloaded config (on this runner's file reader); error totals carry over by
+    /// collector name.
+    func replaceCollectors(_ make: (CachedFileReader) -> [any Collector]) {
+        self.collectors = make(self.reader)
+    }
+
+    func sweep(wallClockSeconds: Double) -> CollectedSweep {
+        var snapshot = CollectedSweep()
+        snapshot.atSeconds = wallClockSeconds
         self.reader.beginSweep()
         let clock = ContinuousClock()
         for collector in self.collectors {

@@ -2,7 +2,7 @@ import Detectors
 import Logging
 import ServiceLifecycle
 
-/// The VM pollers (a ``QMPFleet`` and a ``LibvirtCollector``) as one service, and the collector that reads them.
+/// The VM pollers (a ``QMPFleet`` and a ``LibvirtPoller``) as one service, and the collector that reads them.
 ///
 /// Sources: QMP sockets from `--qmp.socket` (repeatable) plus the config's `qmp.sockets` globs; libvirt from
 /// `--libvirt.uri`, else the config's `libvirt.uri` (off when neither is given). Without `virsh` the libvirt part is
@@ -10,7 +10,7 @@ import ServiceLifecycle
 /// collector and ``run()`` just waits for shutdown, so hosts without VMs export exactly what they did before.
 struct VMServices: Service {
     let fleet: QMPFleet?
-    let libvirt: LibvirtCollector?
+    let libvirt: LibvirtPoller?
     private let logger: Logger
 
     /// - Parameters:
@@ -34,7 +34,7 @@ struct VMServices: Service {
             self.fleet = nil
         }
         if enabled, let uri = libvirtURI ?? settings.libvirtURI {
-            let collector = LibvirtCollector(
+            let collector = LibvirtPoller(
                 configuration: LibvirtConfiguration(uri: uri, pollInterval: pollInterval,
                                                     discoveryInterval: rediscoveryInterval),
                 logger: logger)

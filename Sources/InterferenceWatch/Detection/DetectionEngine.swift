@@ -1,94 +1,61 @@
 import Detectors
-import Foundation
 import Logging
 import Synchronization
 
-/// Runs one ``GroupDetector`` per configured group, window after window, and keeps the latest verdicts.
-///
-/// Each window takes the latency recorded since the previous window and the memory signals between the snapshot
-/// seen then and the one published now. Findings opening and resolving are logged; baselines are persisted.
+/// The live side of ``SweepDetection``: fed every sweep, it closes windows with the latency the recorder holds,
+/// logs findings opening, changing and resolving, and persists the learned baselines.
 final class DetectionEngine: Sendable {
-    private struct State {
-        var detectors: [String: GroupDetector]
-        var previousSnapshot: Snapshot?
-        var lastEndSeconds: Double?
-        var verdicts: [String: GroupVerdict] = [:]
-    }
-
-    let groups: [GroupSettings]
-    private let builders: [String: WindowBuilder]
+    private let detection: Mutex<SweepDetection>
     private let recorder: LatencyRecorder
-    private let store: SnapshotStore
     private let baselineStore: BaselineStore?
     private let logger: Logger
-    private let state: Mutex<State>
 
-    init(config: DaemonConfig, recorder: LatencyRecorder, store: SnapshotStore, baselineStore: BaselineStore?,
+    /// - Parameters:
+    ///   - groups: the configured groups (``DaemonConfig/detectionGroups``).
+    ///   - windowSeconds: `--detection.window`.
+    ///   - baselineStore: where learned baselines are loaded from at start and saved to after each window.
+    init(groups: [SweepDetection.Group], windowSeconds: Double, recorder: LatencyRecorder, baselineStore: BaselineStore?,
          pageSizeBytes: Double, detectorConfiguration: GroupDetector.Configuration = .init(), logger: Logger) {
-        self.groups = config.groups
         self.recorder = recorder
-        self.store = store
         self.baselineStore = baselineStore
         self.logger = logger
-        let saved = baselineStore?.load() ?? [:]
-        var detectors: [String: GroupDetector] = [:]
-        var builders: [String: WindowBuilder] = [:]
-        for group in config.groups {
-            detectors[group.name] = GroupDetector(group: group.name, configuration: detectorConfiguration,
-                                                  baselines: saved[group.name] ?? [:])
-            var workloads: [String: String] = [:]
-            for server in group.servers { workloads[server.name] = config.workloadName(group: group, server: server) }
-            builders[group.name] = WindowBuilder(group: group, workloadOfServer: workloads, pageSizeBytes: pageSizeBytes)
-        }
-        self.builders = builders
-        self.state = Mutex(State(detectors: detectors))
+        self.detection = Mutex(SweepDetection(groups: groups, windowSeconds: windowSeconds, pageSizeBytes: pageSizeBytes,
+                                              configuration: detectorConfiguration,
+                                              baselines: baselineStore?.load() ?? [:]))
     }
 
-    /// Closes the window ending at `nowSeconds` for every group and returns the verdicts.
+    /// Takes one sweep; returns the step when it closed a window.
     @discardableResult
-    func evaluate(nowSeconds: Double) -> [GroupVerdict] {
-        let snapshot = self.store.current
-        let (verdicts, opened, resolved, baselines) = self.state.withLock { state in
-            let start = state.lastEndSeconds ?? (nowSeconds - 1)
-            var verdicts: [GroupVerdict] = []
-            var opened: [Finding] = []
-            var resolved: [Finding] = []
-            var baselines: BaselineStore.Baselines = [:]
-            for group in self.groups {
-                let samples = self.recorder.samples(group: group.name, from: start, to: nowSeconds)
-                let window = self.builders[group.name]!.window(startSeconds: start, endSeconds: nowSeconds, samples: samples,
-                                                                previous: state.previousSnapshot, current: snapshot)
-                let before = state.verdicts[group.name]?.findings ?? []
-                let verdict = state.detectors[group.name]!.ingest(window)
-                opened += verdict.findings.filter { f in !before.contains { $0.server == f.server && $0.kind == f.kind } }
-                resolved += before.filter { f in !verdict.findings.contains { $0.server == f.server && $0.kind == f.kind } }
-                state.verdicts[group.name] = verdict
-                baselines[group.name] = state.detectors[group.name]!.baselines
-                verdicts.append(verdict)
-            }
-            state.previousSnapshot = snapshot
-            state.lastEndSeconds = nowSeconds
-            return (verdicts, opened, resolved, baselines)
+    func ingest(_ sweep: Sweep) -> SweepDetection.Step? {
+        let recorder = self.recorder
+        let (step, baselines) = self.detection.withLock { detection in
+            let step = detection.ingest(sweep) { recorder.samples(group: $0, from: $1, to: $2) }
+            return (step, step == nil ? nil : detection.baselines)
         }
-        for finding in opened {
-            self.logger.warning("finding opened", metadata: [
-                "group.name": "\(finding.group)", "server.name": "\(finding.server ?? "*")", "finding.kind": "\(finding.kind.rawValue)",
-                "finding.ratio": "\(finding.ratio)", "cause.top": "\(finding.causes.first?.summary ?? "none")",
-            ])
-        }
-        for finding in resolved {
-            self.logger.info("finding resolved", metadata: [
-                "group.name": "\(finding.group)", "server.name": "\(finding.server ?? "*")", "finding.kind": "\(finding.kind.rawValue)",
-            ])
-        }
-        if !self.groups.isEmpty { self.baselineStore?.save(baselines) }
-        return verdicts
+        guard let step else { return nil }
+        self.log(step.changes)
+        if let baselines, !baselines.isEmpty { self.baselineStore?.save(baselines) }
+        return step
+    }
+
+    /// Takes a reloaded group list; unchanged groups keep their state (``SweepDetection/reconfigure(groups:baselines:)``).
+    func reconfigure(groups: [SweepDetection.Group]) {
+        self.detection.withLock { $0.reconfigure(groups: groups) }
     }
 
     /// Latest verdict per group, in config order.
-    var verdicts: [GroupVerdict] {
-        self.state.withLock { state in self.groups.compactMap { state.verdicts[$0.name] } }
-    }
+    var verdicts: [GroupVerdict] { self.detection.withLock { $0.verdicts } }
 
     var findings: [Finding] { self.verdicts.flatMap(\.findings) }
+
+    private func log(_ changes: FindingChanges) {
+        func metadata(_ finding: Finding) -> Logger.Metadata {
+            ["group.name": "\(finding.group)", "server.name": "\(finding.server ?? "*")",
+             "finding.kind": "\(finding.kind.rawValue)", "finding.ratio": "\(finding.ratio)",
+             "cause.top": "\(finding.causes.first?.summary ?? "none")"]
+        }
+        for finding in changes.opened { self.logger.warning("finding opened", metadata: metadata(finding)) }
+        for finding in changes.changed { self.logger.info("finding cause changed", metadata: metadata(finding)) }
+        for finding in changes.resolved { self.logger.info("finding resolved", metadata: metadata(finding)) }
+    }
 }

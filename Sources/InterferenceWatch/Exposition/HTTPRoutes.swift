@@ -2,38 +2,55 @@ import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
 
-/// The HTTP surface: the landing page and the metrics endpoint (later features add their routes here).
+/// The HTTP surface, every route in one place: the landing page, `/metrics`, the JSON API and the push intake.
 enum HTTPRoutes {
-    /// - Parameter extraFamilies: families from other parts of the daemon (latency, detection), read at scrape time.
-    static func makeRouter(store: SnapshotStore, renderer: SnapshotRenderer, telemetryPath: String,
-                           extraFamilies: @escaping @Sendable () -> [MetricFamily] = { [] }) -> Router<BasicRequestContext> {
+    /// What the routes serve from.
+    struct Sources: Sendable {
+        var latest: LatestSweep
+        var renderer: SweepRenderer
+        var telemetryPath: String
+        /// Families from the rest of the daemon (latency, detection, advice, the daemon itself), read at scrape time.
+        var extraFamilies: @Sendable () -> [MetricFamily] = { [] }
+        var engine: DetectionEngine?
+        var advice: HostMemoryAdvice?
+        var push: PushIntake?
+    }
+
+    static func makeRouter(_ sources: Sources) -> Router<BasicRequestContext> {
         let router = Router()
+        let renderer = sources.renderer, latest = sources.latest, extraFamilies = sources.extraFamilies
         // The last exposition's size: the next render reserves a little more, so its buffer is allocated once
         // instead of doubling past it (each doubling copies, and both copies are resident for a moment).
         let lastSizeBytes = NIOLockedValueBox(0)
-        router.get(RouterPath(telemetryPath)) { _, _ -> Response in
-            // Render from the published snapshot: a scrape never waits for a sweep or a slow source.
+        router.get(RouterPath(sources.telemetryPath)) { _, _ -> Response in
+            // Render from the published sweep: a scrape never waits for a sweep or a slow source.
             let previous = lastSizeBytes.withLockedValue { $0 }
-            let bytes = ExpositionWriter.render(renderer.families(for: store.current) + extraFamilies(),
+            let bytes = ExpositionWriter.render(renderer.families(for: latest.current) + extraFamilies(),
                                                 reservingCapacity: previous + previous / 16)
             lastSizeBytes.withLockedValue { $0 = bytes.count }
             return Response(status: .ok, headers: [.contentType: ExpositionWriter.contentType],
                             body: self.chunkedBody(bytes))
         }
+        let page = LandingPage(version: renderer.version, telemetryPath: sources.telemetryPath).html
         router.get("/") { _, _ -> Response in
-            let page = """
-                <!DOCTYPE html>
-                <html><head><meta charset="utf-8"><title>InterferenceWatch</title></head>
-                <body><h1>InterferenceWatch</h1>
-                <p>Memory interference watcher for shared hosts, version \(renderer.version).</p>
-                <ul><li><a href="\(telemetryPath)">Metrics</a></li></ul>
-                </body></html>
-
-                """
-            return Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                            body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+            Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
         }
+        if let engine = sources.engine {
+            router.get("/api/v1/findings") { _, _ -> Response in APIJSON.response(engine.findingsDocument()) }
+        }
+        if let advice = sources.advice {
+            router.get("/api/v1/advice") { _, _ -> Response in APIJSON.response(advice.adviceDocument()) }
+        }
+        if let push = sources.push { self.addPush(push, to: router) }
         return router
+    }
+
+    /// `POST /api/v1/samples` behind the bearer-token check.
+    static func addPush<Context: RequestContext>(_ intake: PushIntake, to router: Router<Context>) {
+        router.group(RouterPath(PushIntake.path))
+            .add(middleware: BearerTokenMiddleware(token: intake.token))
+            .post { request, _ -> Response in try await intake.handle(request) }
     }
 
     /// Bytes per write of a response body.

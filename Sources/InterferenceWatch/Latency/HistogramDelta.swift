@@ -1,3 +1,4 @@
+import Parsers
 /// What a server's histogram observed between two scrapes: the difference of two cumulative snapshots.
 ///
 /// Pure value logic with no I/O, so the reset rule and the quantile can be tested on their own (below's

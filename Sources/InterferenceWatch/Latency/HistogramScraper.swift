@@ -1,3 +1,4 @@
+import Detectors
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -5,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Parsers
 
 /// Scrapes the servers' own Prometheus histograms for one group and records each window's observations.
 ///

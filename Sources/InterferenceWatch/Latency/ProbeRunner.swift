@@ -1,3 +1,4 @@
+import Detectors
 import AsyncHTTPClient
 import Foundation
 import Logging
@@ -5,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOPosix
 import ServiceLifecycle
+import Parsers
 
 /// Probe rounds for one group, as in the study: every interval, one GET to every server at the same moment; wait
 /// for all of them (or the timeout); record; then the next round.

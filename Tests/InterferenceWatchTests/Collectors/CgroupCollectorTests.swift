@@ -2,12 +2,13 @@ import Detectors
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 private func collect(root: String, procfs: String? = nil, named: [(path: String, name: String)] = [])
-    throws -> (snapshot: Snapshot, issues: [ParseIssue]) {
+    throws -> (snapshot: CollectedSweep, issues: [ParseIssue]) {
     let paths = CollectorPaths(procfs: procfs ?? "/nonexistent", cgroupfs: root)
     let collector = CgroupCollector(paths: paths, namedCgroups: named, reader: CachedFileReader())
-    var snapshot = Snapshot()
+    var snapshot = CollectedSweep()
     var issues: [ParseIssue] = []
     try collector.collect(into: &snapshot, issues: &issues)
     return (snapshot, issues)
@@ -139,7 +140,7 @@ struct CgroupCollectorEdgeTests {
 struct HostCollectorTests {
     @Test func kernelWithoutPSIGivesNoPressureAndNoFailure() throws {
         let paths = CollectorPaths(procfs: TestPaths.fixture("ubuntu1804-v1") + "/proc")
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         var issues: [ParseIssue] = []
         try PressureCollector(paths: paths, reader: CachedFileReader()).collect(into: &snapshot, issues: &issues)
         #expect(snapshot.host.pressure.isEmpty)
@@ -148,7 +149,7 @@ struct HostCollectorTests {
 
     @Test func missingMeminfoFails() throws {
         let tree = try TemporaryTree()
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         var issues: [ParseIssue] = []
         #expect(throws: FileReadError.missing(path: tree.root + "/meminfo")) {
             try MeminfoCollector(paths: CollectorPaths(procfs: tree.root), reader: CachedFileReader())

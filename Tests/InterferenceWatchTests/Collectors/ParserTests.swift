@@ -1,7 +1,9 @@
 import Detectors
+import Logging
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 private func withBytes<R>(_ text: String, _ body: (UnsafeBufferPointer<UInt8>) -> R) -> R {
     Array(text.utf8).withUnsafeBufferPointer(body)
@@ -71,5 +73,64 @@ struct PSIParserTests {
         let parsed = withBytes(text) { PSIParser.parse($0, path: "p") }
         #expect(parsed.stats == nil)
         #expect(!parsed.issues.isEmpty)
+    }
+}
+
+/// The kernel adds lines over time: what we do not read must not make a file "malformed" (prometheus/procfs
+/// ignores it too), while a broken line for a key we do read still is.
+struct NewKernelLinesTests {
+    @Test func unknownPSIKindsAreIgnored() throws {
+        let parsed = withBytes("some avg10=0.10 avg60=0.00 avg300=0.00 total=5\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=1\nnewkind avg10=x\n") {
+            PSIParser.parse($0, path: "pressure/memory")
+        }
+        #expect(parsed.issues.isEmpty)
+        #expect(try #require(parsed.stats).full?.totalMicroseconds == 1)
+        let broken = withBytes("some avg10=0.10 avg60=0.00 avg300=0.00 total=5\nfull avg10=zz avg60=0.00 avg300=0.00 total=1\n") {
+            PSIParser.parse($0, path: "pressure/memory")
+        }
+        #expect(broken.issues.map(\.line) == [2])
+    }
+
+    @Test func newMeminfoLinesAreSkippedKnownBrokenOnesAreNot() {
+        let parsed = withBytes("MemTotal: 100 kB\nFutureThing: 12 pages\nWeird\nMemAvailable: many kB\nCmaFree: 4 kB\n") {
+            MeminfoParser.parse($0, path: "/proc/meminfo")
+        }
+        #expect(parsed.values == ["MemTotal": 102_400, "CmaFree": 4096])
+        #expect(parsed.issues.map(\.line) == [4])
+    }
+
+    @Test func newVmstatAndMemoryStatLinesAreSkippedKnownBrokenOnesAreNot() {
+        let parsed = withBytes("pswpin 12\nnr_new_thing 1 2\npgmajfault x\nbrand_new 7\n") {
+            KeyValueParser.parse($0, path: "vmstat", knownKeys: ProcKeys.vmstat)
+        }
+        #expect(parsed.values == ["pswpin": 12, "brand_new": 7])
+        #expect(parsed.issues.map(\.line) == [3])
+        var kept: [String: UInt64] = [:]
+        let issues = withBytes("anon 4096\nsome_v7_key 1 extra\npgmajfault -3\n") { bytes in
+            KeyValueParser.scan(bytes, path: "memory.stat", isKnown: { MemoryStatKeys.v2.canonical($0) != nil }) { key, value in
+                if let name = MemoryStatKeys.v2.canonical(key) { kept[name] = value }
+            }
+        }
+        #expect(kept == ["anon": 4096])
+        #expect(issues.map(\.line) == [3])
+    }
+
+    /// Through the collectors and the sweep: a tree whose files carry lines from a newer kernel reads clean.
+    @Test func collectorsStaySuccessfulOnANewerKernel() throws {
+        let tree = try TemporaryTree()
+        try tree.write("proc/meminfo", "MemTotal: 8000 kB\nMemAvailable: 4000 kB\nShinyNew:    3 widgets\n")
+        try tree.write("proc/vmstat", "pswpin 1\npswpout 2\nnr_shiny 1 2 3\n")
+        try tree.write("proc/pressure/memory", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\nshiny total=3\n")
+        try tree.write("proc/pressure/cpu", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+        try tree.write("proc/pressure/io", "some avg10=0.00 avg60=0.00 avg300=0.00 total=0\nfull avg10=0.00 avg60=0.00 avg300=0.00 total=0\n")
+        let paths = CollectorPaths(procfs: tree.root + "/proc", sysfs: tree.root + "/sys", cgroupfs: nil)
+        let reader = CachedFileReader()
+        let runner = SweepRunner(collectors: [MeminfoCollector(paths: paths, reader: reader), VMStatCollector(paths: paths, reader: reader),
+                                              PressureCollector(paths: paths, reader: reader)],
+                                 reader: reader, logger: Logger(label: "t"))
+        let sweep = runner.sweep(wallClockSeconds: 1)
+        #expect(sweep.collectors.map(\.success) == [true, true, true], "\(sweep.collectors)")
+        #expect(sweep.host.meminfoBytes["MemAvailable"] == 4_096_000)
+        #expect(sweep.host.pressure[.memory] != nil)
     }
 }

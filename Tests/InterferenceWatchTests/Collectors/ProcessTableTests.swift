@@ -3,6 +3,7 @@ import Foundation
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 /// libproc2 against the live /proc: a process this test starts must be found with its command line, memory and cgroup.
 struct ProcessTableTests {
@@ -45,7 +46,7 @@ struct ProcessTableTests {
             ("sleepers", ProcessMatcher(command: "sleep", commandLineContains: " \(marker)")),
             ("nobody", ProcessMatcher(pids: [Int32.max])),
         ])
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         var issues: [ParseIssue] = []
         try collector.collect(into: &snapshot, issues: &issues)
         let sleepers = try #require(snapshot.workloads.first { $0.name == "sleepers" })
@@ -59,7 +60,7 @@ struct ProcessTableTests {
 
     @Test func fixtureRootsDisableTheProcessCollector() {
         let collector = ProcessCollector(paths: CollectorPaths(procfs: "/somewhere/proc"), rules: [])
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         var issues: [ParseIssue] = []
         #expect(throws: CollectorError.noData("libproc2 reads only the live /proc, not --path.procfs=/somewhere/proc")) {
             try collector.collect(into: &snapshot, issues: &issues)

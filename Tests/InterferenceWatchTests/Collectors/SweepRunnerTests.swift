@@ -4,6 +4,7 @@ import Logging
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 /// A collector scripted by the test.
 private final class ScriptedCollector: Collector {
@@ -16,7 +17,7 @@ private final class ScriptedCollector: Collector {
         self.name = name
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         self.runs += 1
         issues += self.issues
         if let error { throw error }

@@ -2,6 +2,7 @@ import Detectors
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 struct WorkloadClassifierTests {
     static let id = "3f4e1b2c9a8d7e6f5a4b3c2d1e0f9a8b7c6d5e4f3a2b1c0d9e8f7a6b5c4d3e2f"

@@ -1,6 +1,8 @@
+@testable import Parsers
 import Detectors
 import Foundation
 import Logging
+import Synchronization
 import Testing
 
 @testable import InterferenceWatch
@@ -27,9 +29,9 @@ struct DetectionEngineTests {
         #expect(Self.config.workloads.map(\.name) == ["named-s1", "lab/s2", "lab/s4"])
     }
 
-    private func snapshot(at time: Double, s2Swap: UInt64, s2Faults: UInt64) -> Snapshot {
-        var snapshot = Snapshot()
-        snapshot.timestampSeconds = time
+    private func snapshot(at time: Double, s2Swap: UInt64, s2Faults: UInt64) -> Sweep {
+        var snapshot = Sweep()
+        snapshot.atSeconds = time
         snapshot.host = HostSample(meminfoBytes: ["MemTotal": 8 << 30, "MemAvailable": 1 << 30], vmstat: ["pswpin": 0, "pswpout": 0])
         for (name, swap, faults) in [("named-s1", UInt64(0), UInt64(0)), ("lab/s2", s2Swap, s2Faults), ("web-1", 0, 0), ("lab/s4", 0, 0), ("other", 0, 0)] {
             snapshot.workloads.append(WorkloadSample(name: name, kind: .cgroup, cgroup: "/" + name, cgroupVersion: 1,
@@ -40,7 +42,8 @@ struct DetectionEngineTests {
 
     @Test func windowUsesServerTimingAndCountsFailures() {
         let group = Self.config.groups[0]
-        let builder = WindowBuilder(group: group, workloadOfServer: ["s1": "named-s1", "s2": "lab/s2"], pageSizeBytes: 4096)
+        let builder = WindowBuilder(group: group.name, servers: group.servers.map(\.name),
+                                    workloadOfServer: ["s1": "named-s1", "s2": "lab/s2"], pageSizeBytes: 4096)
         let samples = [
             LatencySample(group: "lab", server: "s1", source: .probe, seconds: 0.5, serverSeconds: 0.2, outcome: .success, atSeconds: 10),
             LatencySample(group: "lab", server: "s1", source: .probe, seconds: 60, serverSeconds: nil, outcome: .timeout, atSeconds: 11),
@@ -63,29 +66,32 @@ struct DetectionEngineTests {
     }
 
     @Test func vmSignalsLandOnTheWorkloadTheVMIsJoinedTo() {
-        let builder = WindowBuilder(group: Self.config.groups[0], workloadOfServer: ["s3": "web-1"], pageSizeBytes: 4096)
+        let group = Self.config.groups[0]
+        let builder = WindowBuilder(group: group.name, servers: group.servers.map(\.name), workloadOfServer: ["s3": "web-1"],
+                                    pageSizeBytes: 4096)
         var before = self.snapshot(at: 0, s2Swap: 0, s2Faults: 0), after = self.snapshot(at: 10, s2Swap: 0, s2Faults: 0)
         var vm = VMSample(name: "qemu-web", source: .qmp, up: true, balloonActualBytes: 1 << 30)
-        vm.workload = "web-1"
         before.vms = [vm]
+        before.vmWorkloads = ["qemu-web": "web-1"]
         vm.balloonActualBytes = 768 << 20
         after.vms = [vm]
+        after.vmWorkloads = ["qemu-web": "web-1"]
         let signals = builder.workloadSignals(previous: before, current: after, elapsedSeconds: 10)
         #expect(signals["web-1"]?.balloonShrinkBytes == Double(256 << 20))
         #expect(signals["qemu-web"] == nil)
     }
 
     @Test func swappingServerIsFlaggedAndServedAsJSONAndMetrics() throws {
-        let recorder = LatencyRecorder()
-        let store = SnapshotStore()
+        // Samples arrive at the time they claim: the recorder's clock is the test's.
+        let now = Mutex(0.0)
+        let recorder = LatencyRecorder(now: { now.withLock { $0 } })
         let tree = try TemporaryTree()
-        let engine = DetectionEngine(config: Self.config, recorder: recorder, store: store,
+        let engine = DetectionEngine(groups: Self.config.detectionGroups, windowSeconds: 10, recorder: recorder,
                                      baselineStore: BaselineStore(path: tree.root + "/state/baselines.json", logger: Logger(label: "t")),
                                      pageSizeBytes: 4096, logger: Logger(label: "t"))
         var random = SystemRandomNumberGenerator()
         var faults: UInt64 = 0, swap: UInt64 = 0
-        store.publish(self.snapshot(at: 0, s2Swap: 0, s2Faults: 0))
-        engine.evaluate(nowSeconds: 0)
+        #expect(engine.ingest(self.snapshot(at: 0, s2Swap: 0, s2Faults: 0)) == nil)  // opens the first window
         for window in 1...8 {
             let slow = window >= 4
             if slow { faults += 5000; swap += 50 << 20 }
@@ -99,9 +105,13 @@ struct DetectionEngineTests {
                                                  serverSeconds: seconds, outcome: .success, atSeconds: at))
                 }
             }
-            recorder.record(samples)
-            store.publish(self.snapshot(at: Double(window) * 10, s2Swap: swap, s2Faults: faults))
-            engine.evaluate(nowSeconds: Double(window) * 10)
+            for sample in samples {
+                now.withLock { $0 = sample.atSeconds }
+                recorder.record([sample])
+            }
+            let step = engine.ingest(self.snapshot(at: Double(window) * 10, s2Swap: swap, s2Faults: faults))
+            #expect(step?.endSeconds == Double(window) * 10)
+            #expect(step?.verdicts.first?.servers.map(\.statistics.count) == [20, 20, 20, 20])
         }
         let finding = try #require(engine.findings.first { $0.server == "s2" })
         #expect(finding.kind == .imbalance)

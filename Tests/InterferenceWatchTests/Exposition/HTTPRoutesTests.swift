@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Hummingbird
 import HummingbirdTesting
 import NIOCore
@@ -12,9 +14,9 @@ struct HTTPRoutesTests {
         let extra = MetricFamily(
             name: "interferencewatch_test_series", help: "Series for the body test.", kind: .gauge,
             samples: (0..<series).map { .init(labels: [("index", String($0))], value: Double($0)) })
-        let router = HTTPRoutes.makeRouter(
-            store: SnapshotStore(), renderer: SnapshotRenderer(version: "test", pageSizeBytes: 4096),
-            telemetryPath: "/metrics", extraFamilies: { [extra] })
+        let router = HTTPRoutes.makeRouter(.init(
+            latest: LatestSweep(), renderer: SweepRenderer(version: "test", pageSizeBytes: 4096),
+            telemetryPath: "/metrics", extraFamilies: { [extra] }))
         return Application(router: router)
     }
 

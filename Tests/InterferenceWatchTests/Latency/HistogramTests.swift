@@ -1,8 +1,10 @@
+import Detectors
 import Logging
 import TestKit
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 struct LatencyHistogramTests {
     static let page = """

@@ -1,7 +1,10 @@
+import Detectors
 import TestKit
+import Synchronization
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 struct LatencyRecorderTests {
     static func sample(_ server: String, _ seconds: Double, at: Double, source: LatencySample.Source = .probe,
@@ -9,21 +12,42 @@ struct LatencyRecorderTests {
         LatencySample(group: "g", server: server, source: source, seconds: seconds, outcome: outcome, atSeconds: at)
     }
 
-    @Test func samplesInHalfOpenRangeSortedByTime() {
-        let recorder = LatencyRecorder()
-        recorder.record([Self.sample("a", 1, at: 10), Self.sample("b", 2, at: 12)])
-        recorder.record([Self.sample("a", 3, at: 11, source: .push)])  // late arrival
-        #expect(recorder.samples(group: "g", from: 10, to: 12).map(\.seconds) == [1, 3])
-        #expect(recorder.samples(group: "g", from: 0, to: 100).map(\.atSeconds) == [10, 11, 12])
+    /// A recorder whose arrival clock the test sets.
+    final class Arrivals: Sendable {
+        let time = Mutex(0.0)
+        func set(_ seconds: Double) { self.time.withLock { $0 = seconds } }
+        func now() -> Double { self.time.withLock { $0 } }
+    }
+
+    @Test func samplesInHalfOpenRangeOfArrivalInArrivalOrder() {
+        let clock = Arrivals()
+        let recorder = LatencyRecorder(now: { clock.now() })
+        clock.set(10)
+        recorder.record([Self.sample("a", 1, at: 10), Self.sample("b", 2, at: 9)])
+        clock.set(12)
+        recorder.record([Self.sample("a", 3, at: 11, source: .push)])  // a late arrival counts when it arrives
+        #expect(recorder.samples(group: "g", from: 10, to: 12).map(\.seconds) == [1, 2])
+        #expect(recorder.samples(group: "g", from: 12, to: 13).map(\.seconds) == [3])
+        #expect(recorder.samples(group: "g", from: 0, to: 100).map(\.recordedAtSeconds) == [10, 10, 12])
         #expect(recorder.samples(group: "other", from: 0, to: 100).isEmpty)
         #expect(recorder.samples(group: "g", from: 12, to: 12).isEmpty)
+        // A clock stepped back never reorders arrivals: the sample takes the last arrival time.
+        clock.set(5)
+        recorder.record([Self.sample("b", 4, at: 5)])
+        #expect(recorder.samples(group: "g", from: 12, to: 13).map(\.seconds) == [3, 4])
     }
 
     @Test func retentionAndCapBoundMemory() {
-        let recorder = LatencyRecorder(retentionSeconds: 100, maxSamplesPerGroup: 50)
-        recorder.record((0..<10).map { Self.sample("a", 1, at: Double($0)) })
+        let clock = Arrivals()
+        let recorder = LatencyRecorder(retentionSeconds: 100, maxSamplesPerGroup: 50, now: { clock.now() })
+        for index in 0..<10 {
+            clock.set(Double(index))
+            recorder.record([Self.sample("a", 1, at: Double(index))])
+        }
+        clock.set(105)
         recorder.record([Self.sample("a", 1, at: 105)])
         #expect(recorder.samples(group: "g", from: 0, to: 1000).map(\.atSeconds) == [5, 6, 7, 8, 9, 105])
+        clock.set(200)
         recorder.record((0..<200).map { Self.sample("a", 1, at: 200 + Double($0) / 10) })
         #expect(recorder.samples(group: "g", from: 0, to: 1000).count == 50)
     }
@@ -35,7 +59,7 @@ struct LatencyRecorderTests {
             Self.sample("a", 0, at: 2, outcome: .timeout), Self.sample("a", 0, at: 2, outcome: .error("status 500")),
             Self.sample("a", 0, at: 3, outcome: .error("connection refused")), Self.sample("b", 0.5, at: 3, source: .scrape),
         ])
-        #expect(recorder.samples(group: "g", from: 0, to: 10).count == 7)
+        #expect(recorder.samples(group: "g", from: 0, to: .infinity).count == 7)
         let families = recorder.families()
         let latency = try #require(families.first { $0.name == "interferencewatch_server_latency_seconds" })
         #expect(latency.kind == .histogram)

@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Foundation
 import Hummingbird
 import HummingbirdTesting
@@ -16,8 +18,8 @@ struct LatencyPushIntakeTests {
 
     static func app(recorder: LatencyRecorder, token: String? = nil, maxBodyBytes: Int = 1 << 20) -> some ApplicationProtocol {
         let router = Router()
-        PushIntake.register(on: router, recorder: recorder, groups: Self.groups, token: token, maxBodyBytes: maxBodyBytes,
-                            now: { Self.now })
+        HTTPRoutes.addPush(PushIntake(recorder: recorder, groups: Self.groups, token: token, maxBodyBytes: maxBodyBytes,
+                                      now: { Self.now }), to: router)
         return Application(router: router)
     }
 
@@ -42,7 +44,14 @@ struct LatencyPushIntakeTests {
             #expect(reply.status == .accepted)
             #expect(reply.json["accepted"] as? Int == 3)
         }
-        let samples = recorder.samples(group: "api", from: 0, to: .infinity)
+        // Stamped on arrival (the daemon's clock), kept apart from the `at` they claim.
+        let arrived = recorder.samples(group: "api", from: 0, to: .infinity)
+        #expect(arrived.allSatisfy { $0.recordedAtSeconds != nil })
+        let samples = arrived.map { sample -> LatencySample in
+            var sample = sample
+            sample.recordedAtSeconds = nil
+            return sample
+        }
         #expect(samples == [
             LatencySample(group: "api", server: "s1", source: .push, seconds: 1.5, atSeconds: Self.now - 10),
             LatencySample(group: "api", server: "s2", source: .push, seconds: 0, serverSeconds: 0.25, atSeconds: Self.now),
@@ -102,7 +111,7 @@ struct LatencyPushIntakeTests {
     @Test func tooManyElementsIs413() async throws {
         try await Self.app(recorder: LatencyRecorder(), maxBodyBytes: 4 << 20).test(.router) { client in
             let element = #"{"group":"api","server":"s1","seconds":1}"#
-            let reply = try await Self.post(client, "[" + Array(repeating: element, count: PushIntake.maxSamples + 1).joined(separator: ",") + "]")
+            let reply = try await Self.post(client, "[" + Array(repeating: element, count: PushBatchParser.maxSamples + 1).joined(separator: ",") + "]")
             #expect(reply.status == .contentTooLarge)
         }
     }

@@ -1,6 +1,8 @@
+import Detectors
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 struct LatencyServerTimingTests {
     @Test(arguments: [

@@ -2,11 +2,8 @@ import Detectors
 import Foundation
 import Testing
 
-#if canImport(VMCore)
-@testable import VMCore
-#else
 @testable import InterferenceWatch
-#endif
+@testable import Parsers
 
 struct QMPMessageTests {
     @Test func parsesGreeting() throws {

@@ -1,13 +1,10 @@
+@testable import Parsers
 import Detectors
 import Foundation
 import Logging
 import Testing
 
-#if canImport(VMCore)
-@testable import VMCore
-#else
 @testable import InterferenceWatch
-#endif
 
 /// The QMP client against scripted peers: every broken peer gives a clear error and `up = false`, while a healthy
 /// VM polled at the same moment answers promptly.
@@ -81,37 +78,41 @@ struct QMPMonitorTests {
             healthy.stop()
         }
         let logs = TestLogHandlerStore()
-        let collector = QMPCollector(
-            targets: [QMPTarget(socketPath: broken.socketPath, name: "bad"),
-                      QMPTarget(socketPath: healthy.socketPath, name: "good")],
-            configuration: Self.slowTimeouts, logger: logs.logger())
-        let run = Task { try await collector.run() }
+        let monitors = [QMPTarget(socketPath: broken.socketPath, name: "bad"),
+                        QMPTarget(socketPath: healthy.socketPath, name: "good")].map {
+            QMPMonitor(target: $0, configuration: Self.slowTimeouts, logger: logs.logger())
+        }
+        let run = Task {
+            await withDiscardingTaskGroup { group in
+                for monitor in monitors { group.addTask { await monitor.run() } }
+            }
+        }
         defer { run.cancel() }
 
         // The healthy VM publishes while the broken one is still waiting out its 20 s timeout: ordering, not a
         // stopwatch, shows that one VM never waits for another.
         let clock = ContinuousClock()
         let start = clock.now
-        var good = collector.samples()[1]
+        var good = monitors.map(\.latest)[1]
         while !good.up, clock.now - start < .seconds(60) {
             try await Task.sleep(for: .milliseconds(20))
-            good = collector.samples()[1]
+            good = monitors.map(\.latest)[1]
         }
         #expect(good.up)
         switch behavior {
         case .noGreeting, .silentAfterNegotiation:
-            #expect(collector.samples()[0].error?.contains("not polled yet") == true,
-                    "the hanging VM finished before the healthy one: \(collector.samples()[0].error ?? "")")
+            #expect(monitors.map(\.latest)[0].error?.contains("not polled yet") == true,
+                    "the hanging VM finished before the healthy one: \(monitors.map(\.latest)[0].error ?? "")")
         default:
             break
         }
         #expect(good.balloonActualBytes == 402_653_184)
 
         // The broken one goes down with a clear error naming its socket.
-        var bad = collector.samples()[0]
+        var bad = monitors.map(\.latest)[0]
         while bad.error?.contains("not polled yet") != false, clock.now - start < .seconds(60) {
             try await Task.sleep(for: .milliseconds(20))
-            bad = collector.samples()[0]
+            bad = monitors.map(\.latest)[0]
         }
         #expect(!bad.up)
         let error = try #require(bad.error)
@@ -121,14 +122,14 @@ struct QMPMonitorTests {
 
         // While the broken VM keeps failing, the healthy one keeps publishing fresh samples.
         // (A bounded wait, not a fixed sleep: other suites swapping on the same machine can stall any one poll.)
-        let before = collector.samples()[1].collectedAtSeconds ?? 0
+        let before = monitors.map(\.latest)[1].collectedAtSeconds ?? 0
         let refreshStart = clock.now
-        while (collector.samples()[1].collectedAtSeconds ?? 0) <= before, clock.now - refreshStart < .seconds(30) {
+        while (monitors.map(\.latest)[1].collectedAtSeconds ?? 0) <= before, clock.now - refreshStart < .seconds(30) {
             try await Task.sleep(for: .milliseconds(50))
         }
-        #expect((collector.samples()[1].collectedAtSeconds ?? 0) > before)
-        #expect(collector.samples()[1].up)
-        #expect(!collector.samples()[0].up)
+        #expect((monitors.map(\.latest)[1].collectedAtSeconds ?? 0) > before)
+        #expect(monitors.map(\.latest)[1].up)
+        #expect(!monitors.map(\.latest)[0].up)
 
         // The failure is logged once as a warning (repeats go to debug), with dotted metadata keys.
         let warnings = logs.all.filter { $0.level == .warning && $0.metadata["qmp.socket"] == "\(broken.socketPath)" }

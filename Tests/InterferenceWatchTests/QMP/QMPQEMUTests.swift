@@ -1,14 +1,11 @@
+@testable import Parsers
 import Detectors
 import Foundation
 import Logging
 import NIOPosix
 import Testing
 
-#if canImport(VMCore)
-@testable import VMCore
-#else
 @testable import InterferenceWatch
-#endif
 
 /// The client against a real QEMU 7.2 with a booted guest (balloon driver loaded), built by `contrib/lab/vm`.
 @Suite(.enabled(if: QEMULab.qemuAvailable, "qemu-system-x86_64 not installed (apt-get install qemu-system-x86)"),

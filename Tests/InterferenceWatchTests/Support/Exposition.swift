@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 /// Reads values out of a Prometheus text exposition, for assertions.
 struct Exposition {
     let text: String

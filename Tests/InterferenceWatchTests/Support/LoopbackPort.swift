@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Glibc
 
 /// Free TCP ports on 127.0.0.1 for servers the tests start.

@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Foundation
 
 /// A throwaway directory tree for malformed-input cases, removed when the value is released.

@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Foundation
 
 /// Locations the tests use, found from this file's path (no working-directory assumptions).

@@ -1,3 +1,5 @@
+import Detectors
+@testable import Parsers
 import Foundation
 import NIOPosix
 import Testing

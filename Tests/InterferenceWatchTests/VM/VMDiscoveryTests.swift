@@ -1,3 +1,4 @@
+@testable import Parsers
 import Detectors
 import Foundation
 import Glibc

@@ -2,6 +2,7 @@ import Detectors
 import Testing
 
 @testable import InterferenceWatch
+@testable import Parsers
 
 struct QEMUCommandLineTests {
     @Test(arguments: [
@@ -48,9 +49,9 @@ struct VMJoinTests {
 
     /// libvirt's web1 in its machine scope (QEMU in the `libvirt/emulator` sub-cgroup), a QMP VM "db" run by a
     /// systemd service, a QMP VM "lab" started from a shell (no workload), two QEMUs named "twin", and a shell.
-    static func snapshot() -> Snapshot {
-        var snapshot = Snapshot()
-        snapshot.timestampSeconds = 1_700_000_100
+    static func snapshot() -> CollectedSweep {
+        var snapshot = CollectedSweep()
+        snapshot.atSeconds = 1_700_000_100
         snapshot.processes = [
             ProcessSample(pid: 1, command: "bash", commandLine: ["/bin/bash", "-name", "db"], cgroupV2: "/",
                           cgroupV1Memory: nil, rssBytes: 1, swapBytes: 0, majorFaults: 0),
@@ -132,7 +133,7 @@ struct VMJoinTests {
     }
 
     @Test func findsTheProcessByPidfileWhenNoNameMatches() {
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         snapshot.processes = [Self.qemu(500, ["-pidfile", "/srv/vms/solo/qemu.pid"], v2: "/")]
         VMJoin.join(qmp: [VMJoin.Reading(VMSample(name: "solo", source: .qmp, up: true), socketPath: "/srv/s.sock")],
                     libvirt: [], into: &snapshot)
@@ -142,7 +143,7 @@ struct VMJoinTests {
     }
 
     @Test func aNameSeenTwiceIsOneVM() {
-        var snapshot = Snapshot()
+        var snapshot = CollectedSweep()
         let qmp = [
             VMJoin.Reading(VMSample(name: "web1", source: .qmp, up: false, error: "timeout"), socketPath: "/a.sock"),
             VMJoin.Reading(VMSample(name: "web1", source: .qmp, up: true), socketPath: "/b.sock"),

@@ -1,3 +1,4 @@
+@testable import Parsers
 import Detectors
 import Testing
 
@@ -6,14 +7,14 @@ import Testing
 struct VMRendererTests {
     static let mebibyte: UInt64 = 1 << 20
 
-    static func render(_ snapshot: Snapshot) -> Exposition {
-        let renderer = SnapshotRenderer(version: "test", pageSizeBytes: 4096)
+    static func render(_ snapshot: CollectedSweep) -> Exposition {
+        let renderer = SweepRenderer(version: "test", pageSizeBytes: 4096)
         return Exposition(text: String(decoding: renderer.render(snapshot), as: UTF8.self))
     }
 
-    static func snapshot() -> Snapshot {
-        var snapshot = Snapshot()
-        snapshot.timestampSeconds = 1_700_000_010
+    static func snapshot() -> CollectedSweep {
+        var snapshot = CollectedSweep()
+        snapshot.atSeconds = 1_700_000_010
         snapshot.processes = [ProcessSample(pid: 42, command: "qemu-system-x86", commandLine: ["qemu-system-x86_64"],
                                             cgroupV2: "/", cgroupV1Memory: nil, rssBytes: 300 * mebibyte,
                                             swapBytes: 0, majorFaults: 0)]

@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Finds workloads in the cgroup tree and reads their memory signals.
 ///
@@ -17,7 +18,7 @@ final class CgroupCollector: Collector {
         self.reader = reader
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         guard let layout = CgroupLayout.detect(root: self.root) else {
             throw CollectorError.noData("no cgroup memory hierarchy under \(self.root)")
         }

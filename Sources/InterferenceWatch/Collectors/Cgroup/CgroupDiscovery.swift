@@ -1,4 +1,5 @@
 import Glibc
+import Parsers
 
 /// Walks a cgroup hierarchy and lists the workloads in it.
 ///

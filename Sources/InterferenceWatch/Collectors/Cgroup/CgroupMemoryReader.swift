@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Reads one cgroup's memory files into a ``WorkloadSample``.
 ///
@@ -8,12 +9,6 @@ import Detectors
 struct CgroupMemoryReader {
     let layout: CgroupLayout
     let reader: CachedFileReader
-
-    /// v1 reports "no limit" as PAGE_COUNTER_MAX pages (9223372036854771712 with 4 KiB pages); anything that large
-    /// is unlimited whatever the page size.
-    static let v1UnlimitedThreshold: UInt64 = 1 << 62
-
-    private static let oomKill = Array("oom_kill".utf8)
 
     /// - Returns: `nil` when the cgroup vanished between listing and reading (skipped quietly).
     func read(path relative: String, classification: WorkloadClassifier.Classification,
@@ -99,30 +94,25 @@ struct CgroupMemoryReader {
 
     private func single(_ path: String, issues: inout [ParseIssue]) throws -> UInt64? {
         try self.reader.withContents(of: path) { bytes in
-            let text = LineScanner.trimmed(bytes)
-            if let value = LineScanner.unsigned(text) { return value }
-            issues.append(ParseIssue(path: path, line: 1, message: "expected an unsigned integer, got \"\(LineScanner.string(text))\""))
-            return nil
+            let parsed = CgroupValueParser.unsigned(bytes, path: path)
+            if let issue = parsed.issue { issues.append(issue) }
+            return parsed.value
         }
     }
 
     /// A limit file: `max` (v2) or a huge number (v1) means unlimited.
     private func limit(_ path: String, issues: inout [ParseIssue]) throws -> UInt64? {
         try self.reader.withContents(of: path) { bytes in
-            let text = LineScanner.trimmed(bytes)
-            if LineScanner.equals(text, Array("max".utf8)) { return nil }
-            guard let value = LineScanner.unsigned(text) else {
-                issues.append(ParseIssue(path: path, line: 1, message: "expected an unsigned integer or \"max\", got \"\(LineScanner.string(text))\""))
-                return nil
-            }
-            return value >= Self.v1UnlimitedThreshold ? nil : value
+            let parsed = CgroupValueParser.limit(bytes, path: path)
+            if let issue = parsed.issue { issues.append(issue) }
+            return parsed.value
         }
     }
 
     private func stat(_ path: String, keys: MemoryStatKeys, issues: inout [ParseIssue]) throws -> [String: UInt64] {
         try self.reader.withContents(of: path) { bytes in
             var values: [String: UInt64] = [:]
-            issues += KeyValueParser.scan(bytes, path: path) { key, value in
+            issues += KeyValueParser.scan(bytes, path: path, isKnown: { keys.canonical($0) != nil }) { key, value in
                 if let name = keys.canonical(key) { values[name] = value }
             }
             return values

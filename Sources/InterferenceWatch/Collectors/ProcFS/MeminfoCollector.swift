@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Reads `<procfs>/meminfo` into ``HostSample/meminfoBytes``.
 final class MeminfoCollector: Collector {
@@ -11,7 +12,7 @@ final class MeminfoCollector: Collector {
         self.reader = reader
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         let path = self.path
         let parsed = try self.reader.withContents(of: path) { MeminfoParser.parse($0, path: path) }
         issues += parsed.issues

@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Reads `<procfs>/pressure/{memory,cpu,io}`.
 ///
@@ -14,7 +15,7 @@ final class PressureCollector: Collector {
         self.reader = reader
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         for resource in PSIResource.allCases {
             let path = self.paths.proc("pressure/" + resource.rawValue)
             do {

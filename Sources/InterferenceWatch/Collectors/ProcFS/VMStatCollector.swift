@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Reads `<procfs>/vmstat` into ``HostSample/vmstat``; every key the kernel has is kept.
 final class VMStatCollector: Collector {
@@ -11,9 +12,9 @@ final class VMStatCollector: Collector {
         self.reader = reader
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         let path = self.path
-        let parsed = try self.reader.withContents(of: path) { KeyValueParser.parse($0, path: path) }
+        let parsed = try self.reader.withContents(of: path) { KeyValueParser.parse($0, path: path, knownKeys: ProcKeys.vmstat) }
         issues += parsed.issues
         guard !parsed.values.isEmpty else { throw CollectorError.failed("\(path): no values") }
         snapshot.host.vmstat = parsed.values

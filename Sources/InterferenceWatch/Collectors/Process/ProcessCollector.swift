@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Lists processes with libproc2 and builds the config file's process-group workloads from them.
 ///
@@ -26,7 +27,7 @@ final class ProcessCollector: Collector {
         }
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         guard let table else { throw CollectorError.noData(self.unavailableReason ?? "no process table") }
         let processes = try table.processes()
         snapshot.processes = processes

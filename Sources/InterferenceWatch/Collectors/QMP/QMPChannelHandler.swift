@@ -1,5 +1,6 @@
 import Foundation
 import NIOCore
+import Parsers
 
 /// The QMP protocol on one channel: greeting, command/reply matching by `id`, event demultiplexing, timeouts.
 ///

@@ -1,5 +1,6 @@
 import NIOCore
 import NIOPosix
+import Parsers
 
 /// One open, negotiated QMP session on a UNIX socket.
 ///

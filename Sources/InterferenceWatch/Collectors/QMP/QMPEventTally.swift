@@ -1,4 +1,5 @@
 import Synchronization
+import Parsers
 
 /// Counts the QMP events of one VM, fed from the event loop and read by the poller.
 ///
@@ -7,7 +8,7 @@ import Synchronization
 /// them), so they behave as Prometheus counters.
 final class QMPEventTally: Sendable {
     /// What has been seen so far.
-    struct Snapshot: Sendable, Equatable {
+    struct CollectedSweep: Sendable, Equatable {
         var counts: [String: UInt64] = [:]
         var balloonChanges: UInt64 = 0
         /// QEMU's timestamp of the latest `BALLOON_CHANGE`, Unix seconds.
@@ -16,7 +17,7 @@ final class QMPEventTally: Sendable {
         var lastBalloonChangeActualBytes: UInt64?
     }
 
-    private let state = Mutex(Snapshot())
+    private let state = Mutex(CollectedSweep())
 
     init() {}
 
@@ -32,5 +33,5 @@ final class QMPEventTally: Sendable {
         }
     }
 
-    var snapshot: Snapshot { self.state.withLock { $0 } }
+    var snapshot: CollectedSweep { self.state.withLock { $0 } }
 }

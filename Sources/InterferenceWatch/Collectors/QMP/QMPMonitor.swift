@@ -3,6 +3,7 @@ import Foundation
 import Logging
 import NIOCore
 import NIOPosix
+import Parsers
 
 /// Polls one QEMU over its QMP socket and publishes a ``VMSample`` after every poll.
 ///
@@ -17,6 +18,8 @@ actor QMPMonitor {
     let target: QMPTarget
     let configuration: QMPConfiguration
     private let eventLoopGroup: any EventLoopGroup
+    /// Paces the polls (injected so tests can drive it).
+    private let clock: ServiceClock
     private let box: VMSampleBox
     private let tally = QMPEventTally()
     private var logger: Logger
@@ -37,9 +40,12 @@ actor QMPMonitor {
     ///   - configuration: poll interval, timeouts, backoff, guest-stats interval.
     ///   - eventLoopGroup: where socket I/O runs; share one group across monitors.
     ///   - logger: errors are logged once per distinct failure with `vm.name` and `qmp.socket` metadata.
+    ///   - clock: paces the polls.
     init(target: QMPTarget, configuration: QMPConfiguration = .init(),
-         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: ServiceClock = .continuous,
+         logger: Logger) {
         self.target = target
+        self.clock = clock
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
         self.retryDelay = configuration.backoff.initial
@@ -57,15 +63,11 @@ actor QMPMonitor {
 
     /// Polls every ``QMPConfiguration/pollInterval`` until the task is cancelled, then closes the connection.
     func run() async {
-        let clock = ContinuousClock()
-        var deadline = clock.now
-        while !Task.isCancelled {
+        var ticker = PeriodicTicker(clock: self.clock, interval: self.configuration.pollInterval)
+        repeat {
+            ticker.startTick()
             _ = await self.poll()
-            deadline = deadline.advanced(by: self.configuration.pollInterval)
-            // A poll that overran its slot starts the next one at once instead of bursting to catch up.
-            if deadline < clock.now { deadline = clock.now }
-            do { try await clock.sleep(until: deadline) } catch { break }
-        }
+        } while await ticker.sleepUntilDue()
         self.disconnect()
     }
 

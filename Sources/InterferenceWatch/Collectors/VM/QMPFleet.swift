@@ -6,8 +6,8 @@ import Synchronization
 
 /// The QMP monitors of the VMs found by ``QMPSocketDiscovery``, re-discovered periodically.
 ///
-/// ``QMPCollector`` watches a fixed list; the fleet adds a ``QMPMonitor`` (with its own poll task) when a new socket
-/// matches and drops it when a globbed socket disappears, so VMs started or stopped after the daemon are followed.
+/// The fleet adds a ``QMPMonitor`` (with its own poll task) when a new socket matches and drops it when a globbed
+/// socket disappears, so VMs started or stopped after the daemon are followed.
 /// ``readings()`` returns each monitor's latest sample without waiting for any poll.
 final class QMPFleet: Sendable {
     private struct Entry: Sendable {
@@ -28,6 +28,8 @@ final class QMPFleet: Sendable {
     /// Time between two expansions of the socket globs.
     let rediscoveryInterval: Duration
     private let eventLoopGroup: any EventLoopGroup
+    /// Paces rediscovery and every monitor's polls.
+    private let clock: ServiceClock
     private let logger: Logger
     private let state = Mutex(State())
 
@@ -38,7 +40,9 @@ final class QMPFleet: Sendable {
     ///   - logger: VMs found and dropped are logged at info with `qmp.socket`.
     init(discovery: QMPSocketDiscovery, configuration: QMPConfiguration = .init(),
          rediscoveryInterval: Duration = .seconds(30),
-         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, logger: Logger) {
+         eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: ServiceClock = .continuous,
+         logger: Logger) {
+        self.clock = clock
         self.discovery = discovery
         self.configuration = configuration
         self.rediscoveryInterval = rediscoveryInterval
@@ -49,12 +53,11 @@ final class QMPFleet: Sendable {
     /// Discovers and polls until the task is cancelled, then stops every monitor.
     func run() async {
         self.state.withLock { $0.running = true }
-        let clock = ContinuousClock()
-        while !Task.isCancelled {
-            let started = clock.now
+        var ticker = PeriodicTicker(clock: self.clock, interval: self.rediscoveryInterval)
+        repeat {
+            ticker.startTick()
             self.refresh()
-            do { try await clock.sleep(until: started.advanced(by: self.rediscoveryInterval)) } catch { break }
-        }
+        } while await ticker.sleepUntilDue()
         let tasks = self.state.withLock { state in
             state.running = false
             defer { for key in state.entries.keys { state.entries[key]!.task = nil } }
@@ -75,7 +78,7 @@ final class QMPFleet: Sendable {
             var added: [String] = [], removed: [String] = [], stopped: [Task<Void, Never>] = []
             for path in paths.sorted() where state.entries[path] == nil {
                 let monitor = QMPMonitor(target: QMPTarget(socketPath: path), configuration: self.configuration,
-                                         eventLoopGroup: self.eventLoopGroup, logger: self.logger)
+                                         eventLoopGroup: self.eventLoopGroup, clock: self.clock, logger: self.logger)
                 state.entries[path] = Entry(monitor: monitor, task: nil)
                 added.append(path)
             }

@@ -1,5 +1,6 @@
 import Detectors
 import Logging
+import Parsers
 
 /// Copies the latest QMP and libvirt samples into the snapshot and joins them to processes and workloads.
 ///
@@ -16,7 +17,7 @@ final class VMCollector: Collector {
 
     /// - Parameters:
     ///   - qmp: the QMP readings, e.g. ``QMPFleet/readings()``.
-    ///   - libvirt: the libvirt samples, e.g. ``LibvirtCollector/samples()``.
+    ///   - libvirt: the libvirt samples, e.g. ``LibvirtPoller/samples()``.
     ///   - logger: VM name clashes are logged once at warning.
     init(qmp: @escaping @Sendable () -> [VMJoin.Reading], libvirt: @escaping @Sendable () -> [VMSample],
          logger: Logger) {
@@ -25,11 +26,11 @@ final class VMCollector: Collector {
         self.logger = logger
     }
 
-    convenience init(fleet: QMPFleet?, libvirt: LibvirtCollector?, logger: Logger) {
+    convenience init(fleet: QMPFleet?, libvirt: LibvirtPoller?, logger: Logger) {
         self.init(qmp: { fleet?.readings() ?? [] }, libvirt: { libvirt?.samples() ?? [] }, logger: logger)
     }
 
-    func collect(into snapshot: inout Snapshot, issues: inout [ParseIssue]) throws {
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
         let outcome = VMJoin.join(qmp: self.qmp(), libvirt: self.libvirt(), into: &snapshot)
         for duplicate in outcome.duplicateNames where self.loggedDuplicates.insert(duplicate.socketPath).inserted {
             self.logger.warning("VM name already used by another QMP socket, socket ignored",

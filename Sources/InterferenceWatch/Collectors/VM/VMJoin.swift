@@ -1,4 +1,5 @@
 import Detectors
+import Parsers
 
 /// Joins VM samples to their QEMU process and host workload: pure logic on one snapshot, no I/O.
 ///
@@ -37,7 +38,7 @@ enum VMJoin {
     }
 
     /// Fills `snapshot.vms` from the readings, sorted by name, each joined to its process and workload
-    /// (``VMSample/workload``).
+    /// (``Sweep/vmWorkloads``).
     ///
     /// - A VM name appears once (the `vm` label must be unique): among QMP readings the first socket wins; a libvirt
     ///   domain with the name of a QMP VM is the same machine seen twice, so it only fills what QMP left `nil`
@@ -46,7 +47,7 @@ enum VMJoin {
     /// - A QMP VM whose QEMU runs in no workload gets a `type="vm"` workload built from the process (RSS, swap, major
     ///   faults; `cgroup` = the process's memory cgroup), so one workload carries host and guest memory.
     @discardableResult
-    static func join(qmp: [Reading], libvirt: [VMSample], into snapshot: inout Snapshot) -> Outcome {
+    static func join(qmp: [Reading], libvirt: [VMSample], into snapshot: inout CollectedSweep) -> Outcome {
         var outcome = Outcome()
         var byName: [String: (sample: VMSample, process: ProcessSample?, isQMP: Bool)] = [:]
         for reading in qmp {
@@ -68,20 +69,23 @@ enum VMJoin {
         }
 
         var vms: [VMSample] = []
+        var vmWorkloads: [String: String] = [:]
         for name in byName.keys.sorted() {
             var (sample, process, isQMP) = byName[name]!
             if let process {
                 sample.pid = sample.pid ?? process.pid
                 sample.rssBytes = sample.rssBytes ?? process.rssBytes
             }
-            sample.workload = self.workloadName(of: sample, processes: snapshot.processes, workloads: snapshot.workloads)
-            if sample.workload == nil, isQMP, let process {
+            var workload = self.workloadName(of: sample, processes: snapshot.processes, workloads: snapshot.workloads)
+            if workload == nil, isQMP, let process {
                 snapshot.workloads.append(self.workload(name: name, process: process))
-                sample.workload = name
+                workload = name
             }
+            vmWorkloads[name] = workload
             vms.append(sample)
         }
         snapshot.vms = vms
+        snapshot.sweep.vmWorkloads = vmWorkloads
         return outcome
     }
 

@@ -1,0 +1,59 @@
+/// Everything one collection sweep read, exactly as read: the record that history stores and replay feeds back
+/// through the detectors.
+///
+/// Raw samples only (cumulative counters stay cumulative; rates are derived in one pure step, ``SignalModel``).
+/// What the daemon works out from them is not inside the samples: the VM-to-workload join sits beside them in
+/// ``vmWorkloads`` (replay needs it, and the process list it came from is not kept), and collector health and the
+/// process list stay in the daemon.
+public struct Sweep: Sendable, Equatable, StoredRecord {
+    public static let schemaVersion = 1
+
+    /// Wall-clock time the sweep started, Unix seconds.
+    public var atSeconds: Double
+    public var host: HostSample
+    /// Workloads, sorted by (cgroup, kind, name): label order, so the exposition needs no sort.
+    public var workloads: [WorkloadSample]
+    /// VMs seen through QMP or libvirt, sorted by name.
+    public var vms: [VMSample]
+    /// VM name to the host workload it was joined to (its `type="vm"` workload, or the one whose cgroup holds its
+    /// QEMU). VMs that joined nothing are absent.
+    public var vmWorkloads: [String: String]
+
+    public init(atSeconds: Double = 0, host: HostSample = HostSample(), workloads: [WorkloadSample] = [],
+                vms: [VMSample] = [], vmWorkloads: [String: String] = [:]) {
+        self.atSeconds = atSeconds
+        self.host = host
+        self.workloads = workloads
+        self.vms = vms
+        self.vmWorkloads = vmWorkloads
+    }
+
+    /// The workload a VM's balloon and guest signals belong to: the joined one, else the VM's own name.
+    public func workload(ofVM name: String) -> String {
+        self.vmWorkloads[name] ?? name
+    }
+
+    private enum CodingKeys: String, CodingKey {
+        case atSeconds, host, workloads, vms, vmWorkloads
+    }
+
+    public init(from decoder: any Decoder) throws {
+        _ = try Self.decodeSchemaVersion(from: decoder)
+        let c = try decoder.container(keyedBy: CodingKeys.self)
+        self.atSeconds = try c.decode(Double.self, forKey: .atSeconds)
+        self.host = try c.decodeIfPresent(HostSample.self, forKey: .host) ?? HostSample()
+        self.workloads = try c.decodeIfPresent([WorkloadSample].self, forKey: .workloads) ?? []
+        self.vms = try c.decodeIfPresent([VMSample].self, forKey: .vms) ?? []
+        self.vmWorkloads = try c.decodeIfPresent([String: String].self, forKey: .vmWorkloads) ?? [:]
+    }
+
+    public func encode(to encoder: any Encoder) throws {
+        try Self.encodeSchemaVersion(to: encoder)
+        var c = encoder.container(keyedBy: CodingKeys.self)
+        try c.encode(self.atSeconds, forKey: .atSeconds)
+        try c.encode(self.host, forKey: .host)
+        try c.encode(self.workloads, forKey: .workloads)
+        try c.encode(self.vms, forKey: .vms)
+        try c.encode(self.vmWorkloads, forKey: .vmWorkloads)
+    }
+}

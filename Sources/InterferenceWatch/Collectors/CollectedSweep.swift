@@ -1,0 +1,42 @@
+import Detectors
+
+/// What one collection sweep produced: the stored ``Sweep`` (the samples exactly as read, and the VM join) plus what
+/// only the live daemon needs: how each collector fared, the process list the joins used, the cgroup layout.
+///
+/// Immutable once published; `/metrics` renders the latest one at scrape time. Rendering from a finished sweep
+/// (instead of updating long-lived gauges) means a workload that disappears simply stops appearing, with no
+/// unregister bookkeeping.
+struct CollectedSweep: Sendable, Equatable {
+    /// The record history stores and replay reads.
+    var sweep = Sweep()
+    /// One entry per enabled collector, in collector order.
+    var collectors: [CollectorStatus] = []
+    /// Processes seen by the process collector (not exported one by one; used to join workloads and VMs).
+    var processes: [ProcessSample] = []
+    /// The cgroup layout detected on the last sweep.
+    var cgroupLayout: CgroupLayout?
+
+    /// Wall-clock time the sweep started, Unix seconds (``Sweep/atSeconds``).
+    var atSeconds: Double {
+        get { self.sweep.atSeconds }
+        set { self.sweep.atSeconds = newValue }
+    }
+
+    /// ``Sweep/host``.
+    var host: HostSample {
+        get { self.sweep.host }
+        set { self.sweep.host = newValue }
+    }
+
+    /// ``Sweep/workloads``: label order (cgroup, type, workload) once the sweep ends.
+    var workloads: [WorkloadSample] {
+        get { self.sweep.workloads }
+        set { self.sweep.workloads = newValue }
+    }
+
+    /// ``Sweep/vms``, sorted by name.
+    var vms: [VMSample] {
+        get { self.sweep.vms }
+        set { self.sweep.vms = newValue }
+    }
+}

@@ -1,0 +1,9 @@
+/// How one collector fared in a sweep.
+struct CollectorStatus: Sendable, Equatable {
+    var name: String
+    var durationSeconds: Double
+    /// False when the collector threw or any file it read was malformed.
+    var success: Bool
+    /// Errors since the daemon started (thrown errors plus malformed lines).
+    var errorsTotal: UInt64
+}
