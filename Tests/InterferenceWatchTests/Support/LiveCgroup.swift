@@ -82,12 +82,7 @@ final class LiveCgroup {
 
     /// Polls `condition` every 200 ms until it holds or `seconds` pass.
     static func waitUntil(seconds: Double, _ condition: () async throws -> Bool) async rethrows -> Bool {
-        let deadline = Date().addingTimeInterval(seconds)
-        while Date() < deadline {
-            if try await condition() { return true }
-            try? await Task.sleep(for: .milliseconds(200))
-        }
-        return try await condition()
+        try await eventually(within: seconds, every: .milliseconds(200), condition)
     }
 
     deinit {

@@ -1,0 +1,102 @@
+import Detectors
+import Foundation
+import Logging
+import Synchronization
+import Testing
+
+@testable import InterferenceWatch
+@testable import Parsers
+
+/// A collector that reports a fixed host and counts its runs.
+private final class HostCollector: Collector {
+    let name = "host"
+    let runs = Mutex(0)
+
+    func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
+        self.runs.withLock { $0 += 1 }
+        snapshot.host = HostSample(meminfoBytes: ["MemTotal": 8 << 30, "MemAvailable": 4 << 30], vmstat: ["pswpin": 0])
+    }
+}
+
+/// The loops under a manual clock: no test here waits for real time to pass, only for the loop to reach its sleep.
+@Suite(.serialized)
+struct ServiceClockTests {
+    @Test func tickerKeepsItsScheduleAndDoesNotBurstAfterAnOverrun() async throws {
+        let manual = ManualClock()
+        let ticks = Mutex<[Duration]>([])
+        let work = Mutex<Duration>(.zero)  // how long the next tick's "work" takes (once), applied by the test
+        let loop = Task {
+            var ticker = PeriodicTicker(clock: manual.clock, interval: .seconds(10))
+            repeat {
+                ticker.startTick()
+                ticks.withLock { $0.append(manual.now()) }
+                let cost = work.withLock { work in
+                    defer { work = .zero }
+                    return work
+                }
+                if cost > .zero { manual.advance(by: cost) }
+            } while await ticker.sleepUntilDue()
+        }
+        defer { loop.cancel() }
+        #expect(await eventually(within: 10) { manual.sleeperCount == 1 })
+        manual.advance(by: .seconds(10))
+        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 2 && manual.sleeperCount == 1 })
+        // A tick whose work takes 35 s: the next starts at once, and the one after a full interval later (no burst).
+        work.withLock { $0 = .seconds(35) }
+        manual.advance(by: .seconds(10))
+        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 4 && manual.sleeperCount == 1 })
+        #expect(ticks.withLock { $0 } == [.seconds(0), .seconds(10), .seconds(20), .seconds(55)])
+        manual.advance(by: .seconds(9))
+        try await Task.sleep(for: .milliseconds(50))  // a wrongly woken loop would tick in this time
+        #expect(ticks.withLock { $0.count } == 4)
+        manual.advance(by: .seconds(1))
+        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 5 })
+        #expect(ticks.withLock { $0.last } == .seconds(65))
+    }
+
+    @Test func samplerPublishesEveryIntervalAndDetectionClosesWindowsOnSweeps() async throws {
+        let manual = ManualClock()
+        let epoch = 1_767_225_600.0
+        let wall: @Sendable () -> Double = { epoch + Double(manual.now().components.seconds) }
+        let collector = HostCollector()
+        let runner = SweepRunnerBox(SweepRunner(collectors: [collector], reader: CachedFileReader(), logger: Logger(label: "t")))
+        let publisher = SweepPublisher(logger: Logger(label: "t"))
+        let recorder = LatencyRecorder(now: wall)
+        let groups = [SweepDetection.Group(name: "g", servers: ["a", "b"], workloadOfServer: [:])]
+        let engine = DetectionEngine(groups: groups, windowSeconds: 3, recorder: recorder, baselineStore: nil,
+                                     pageSizeBytes: 4096, logger: Logger(label: "t"))
+        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
+        let advice = HostMemoryAdvice()
+        let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
+        let sampler = Sampler(runner: runner, publisher: publisher, interval: .seconds(1), clock: manual.clock, wallClock: wall,
+                              logger: Logger(label: "t"))
+        let services = Task {
+            await withDiscardingTaskGroup { group in
+                group.addTask { try? await detection.run() }
+                group.addTask { try? await adviceService.run() }
+                group.addTask { try? await sampler.run() }
+            }
+        }
+        defer { services.cancel() }
+
+        #expect(await eventually(within: 10) { collector.runs.withLock { $0 } == 1 && manual.sleeperCount == 1 })
+        #expect(publisher.latest.current.atSeconds == epoch)
+        for second in 1...3 {
+            recorder.record([LatencySample(group: "g", server: "a", source: .push, seconds: 1, atSeconds: wall()),
+                             LatencySample(group: "g", server: "b", source: .push, seconds: 1, atSeconds: wall())])
+            manual.advance(by: .seconds(1))
+            #expect(await eventually(within: 10) { collector.runs.withLock { $0 } == second + 1 && manual.sleeperCount == 1 })
+        }
+        // The third sweep after the first ends the 3 s window, with the samples that arrived in it.
+        #expect(await eventually(within: 10) { !engine.verdicts.isEmpty })
+        let verdict = try #require(engine.verdicts.first)
+        #expect(verdict.startSeconds == epoch && verdict.endSeconds == epoch + 3)
+        #expect(verdict.servers.map(\.statistics.count) == [3, 3])
+        #expect(await eventually(within: 10) { advice.recommendation()?.current.usedBytes == 4 << 30 })
+
+        // Cancelling ends the sampler, which ends the consumers' streams: the whole set stops.
+        services.cancel()
+        await services.value
+        #expect(publisher.droppedTotals.allSatisfy { $0.count == 0 })
+    }
+}
