@@ -18,7 +18,8 @@ private final class HostCollector: Collector {
     }
 }
 
-/// The loops under a manual clock: no test here waits for real time to pass, only for the loop to reach its sleep.
+/// The loops under a manual clock: no test here waits for real time to pass, only for the loop to reach its sleep
+/// (bounded generously: other suites may hold the two cooperative threads of a 2-core machine for a while).
 @Suite(.serialized)
 struct ServiceClockTests {
     @Test func tickerKeepsItsScheduleAndDoesNotBurstAfterAnOverrun() async throws {
@@ -38,19 +39,19 @@ struct ServiceClockTests {
             } while await ticker.sleepUntilDue()
         }
         defer { loop.cancel() }
-        #expect(await eventually(within: 10) { manual.sleeperCount == 1 })
+        #expect(await eventually(within: 60) { manual.sleeperCount == 1 })
         manual.advance(by: .seconds(10))
-        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 2 && manual.sleeperCount == 1 })
+        #expect(await eventually(within: 60) { ticks.withLock { $0.count } == 2 && manual.sleeperCount == 1 })
         // A tick whose work takes 35 s: the next starts at once, and the one after a full interval later (no burst).
         work.withLock { $0 = .seconds(35) }
         manual.advance(by: .seconds(10))
-        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 4 && manual.sleeperCount == 1 })
+        #expect(await eventually(within: 60) { ticks.withLock { $0.count } == 4 && manual.sleeperCount == 1 })
         #expect(ticks.withLock { $0 } == [.seconds(0), .seconds(10), .seconds(20), .seconds(55)])
         manual.advance(by: .seconds(9))
         try await Task.sleep(for: .milliseconds(50))  // a wrongly woken loop would tick in this time
         #expect(ticks.withLock { $0.count } == 4)
         manual.advance(by: .seconds(1))
-        #expect(await eventually(within: 10) { ticks.withLock { $0.count } == 5 })
+        #expect(await eventually(within: 60) { ticks.withLock { $0.count } == 5 })
         #expect(ticks.withLock { $0.last } == .seconds(65))
     }
 
@@ -79,20 +80,20 @@ struct ServiceClockTests {
         }
         defer { services.cancel() }
 
-        #expect(await eventually(within: 10) { collector.runs.withLock { $0 } == 1 && manual.sleeperCount == 1 })
+        #expect(await eventually(within: 60) { collector.runs.withLock { $0 } == 1 && manual.sleeperCount == 1 })
         #expect(publisher.latest.current.atSeconds == epoch)
         for second in 1...3 {
             recorder.record([LatencySample(group: "g", server: "a", source: .push, seconds: 1, atSeconds: wall()),
                              LatencySample(group: "g", server: "b", source: .push, seconds: 1, atSeconds: wall())])
             manual.advance(by: .seconds(1))
-            #expect(await eventually(within: 10) { collector.runs.withLock { $0 } == second + 1 && manual.sleeperCount == 1 })
+            #expect(await eventually(within: 60) { collector.runs.withLock { $0 } == second + 1 && manual.sleeperCount == 1 })
         }
         // The third sweep after the first ends the 3 s window, with the samples that arrived in it.
-        #expect(await eventually(within: 10) { !engine.verdicts.isEmpty })
+        #expect(await eventually(within: 60) { !engine.verdicts.isEmpty })
         let verdict = try #require(engine.verdicts.first)
         #expect(verdict.startSeconds == epoch && verdict.endSeconds == epoch + 3)
         #expect(verdict.servers.map(\.statistics.count) == [3, 3])
-        #expect(await eventually(within: 10) { advice.recommendation()?.current.usedBytes == 4 << 30 })
+        #expect(await eventually(within: 60) { advice.recommendation()?.current.usedBytes == 4 << 30 })
 
         // Cancelling ends the sampler, which ends the consumers' streams: the whole set stops.
         services.cancel()
