@@ -1,7 +1,10 @@
+import ArgumentParser
 import AsyncHTTPClient
 import Detectors
 import Foundation
 import Logging
+import NIOCore
+import NIOHTTP1
 import Synchronization
 import Testing
 
@@ -56,8 +59,7 @@ extension LiveImbalanceTests {
                                      baselineStore: nil, pageSizeBytes: pageSizeBytes, logger: logger)
         let detectionSweeps = publisher.subscribe("detection", bufferSize: 10_000)
         let recordedSweeps = publisher.subscribe("recording", bufferSize: 10_000)
-        let steps = Mutex<[SweepDetection.Step]>([])
-        let stored = Mutex<[Sweep]>([])
+        let recording = Recording()
         let sampler = Sampler(runner: runner, publisher: publisher, interval: .milliseconds(500), clock: ContinuousClock(),
                               logger: logger)
         let probes = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
@@ -65,10 +67,10 @@ extension LiveImbalanceTests {
             await withDiscardingTaskGroup { group in
                 group.addTask {
                     for await sweep in detectionSweeps {
-                        if let step = engine.ingest(sweep.sweep) { steps.withLock { $0.append(step) } }
+                        if let step = engine.ingest(sweep.sweep) { recording.steps.withLock { $0.append(step) } }
                     }
                 }
-                group.addTask { for await sweep in recordedSweeps { stored.withLock { $0.append(sweep.sweep) } } }
+                group.addTask { for await sweep in recordedSweeps { recording.sweeps.withLock { $0.append(sweep.sweep) } } }
                 group.addTask { try? await probes.run() }
                 group.addTask { try? await sampler.run() }
             }
@@ -87,12 +89,12 @@ extension LiveImbalanceTests {
         try cgroups[1].write("memory.limit_in_bytes", "-1")
 
         // Stored and read back, then replayed from scratch.
-        let live = steps.withLock { $0 }
+        let live = recording.steps.withLock { $0 }
         let encoder = JSONEncoder()
         encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
         let decoder = JSONDecoder()
         decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        let sweeps = try decoder.decode([Sweep].self, from: encoder.encode(stored.withLock { $0 }))
+        let sweeps = try decoder.decode([Sweep].self, from: encoder.encode(recording.sweeps.withLock { $0 }))
         let samples = try decoder.decode([LatencySample].self, from: encoder.encode(recorder.allSamples))
         let replayed = SweepDetection.replay(sweeps: sweeps, samples: LatencyLog(samples: samples), groups: config.detectionGroups,
                                              windowSeconds: windowSeconds, pageSizeBytes: pageSizeBytes)
@@ -105,4 +107,10 @@ extension LiveImbalanceTests {
         }
         print("live replay: \(live.count) windows, \(sweeps.count) sweeps, \(samples.count) samples; replay equal: \(live == replayed)")
     }
+}
+
+/// What the live run produced, filled by the pipeline's tasks.
+private final class Recording: Sendable {
+    let steps = Mutex<[SweepDetection.Step]>([])
+    let sweeps = Mutex<[Sweep]>([])
 }
