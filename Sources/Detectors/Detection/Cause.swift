@@ -1,6 +1,6 @@
 /// One candidate explanation of a ``Finding``, with the evidence behind its rank.
 ///
-/// Attribution is ranked evidence, not a verdict (see `notes/detection.md`): several causes may be listed, best
+/// Attribution is ranked evidence, not a verdict (as CPI2 and PSI-based tools report it): several causes may be listed, best
 /// first by ``score``.
 public struct Cause: Sendable, Equatable, Codable {
     /// Where a signal comes from.

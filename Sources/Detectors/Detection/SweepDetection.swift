@@ -84,8 +84,10 @@ public struct SweepDetection: Sendable {
     public mutating func ingest(_ sweep: Sweep, samples: (_ group: String, _ from: Double, _ to: Double) -> [LatencySample]) -> Step? {
         defer { self.lastSweepSeconds = sweep.atSeconds }
         if let last = self.lastSweepSeconds, sweep.atSeconds > last { self.lastGapSeconds = sweep.atSeconds - last }
+        // With no group nothing is compared: keep the time only, not a second sweep's samples in memory.
+        let kept = self.groups.isEmpty ? Sweep(atSeconds: sweep.atSeconds) : sweep
         guard let start = self.windowStart, sweep.atSeconds >= start.atSeconds else {
-            self.windowStart = sweep
+            self.windowStart = kept
             return nil
         }
         guard sweep.atSeconds - start.atSeconds + self.lastGapSeconds / 2 >= self.windowSeconds else { return nil }
@@ -105,7 +107,7 @@ public struct SweepDetection: Sendable {
             self.latest[group.name] = verdict
             verdicts.append(verdict)
         }
-        self.windowStart = sweep
+        self.windowStart = kept
         return Step(startSeconds: from, endSeconds: to, verdicts: verdicts, changes: FindingChanges(from: before, to: after))
     }
 

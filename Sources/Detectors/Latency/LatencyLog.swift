@@ -37,7 +37,7 @@ public struct LatencyLog: Sendable, Equatable {
         list.append(sample)
         let newest = sample.arrivalSeconds
         if list.count > self.maxSamplesPerGroup || list[0].arrivalSeconds < newest - self.retentionSeconds {
-            var drop = Self.firstIndex(in: list) { $0.arrivalSeconds >= newest - self.retentionSeconds }
+            var drop = BinarySearch.firstIndex(in: list) { $0.arrivalSeconds >= newest - self.retentionSeconds }
             drop = max(drop, list.count - self.maxSamplesPerGroup)
             if drop > 0 { list.removeFirst(drop) }
         }
@@ -47,24 +47,13 @@ public struct LatencyLog: Sendable, Equatable {
     /// The group's samples that arrived in `[from, to)`, in arrival order.
     public func samples(group: String, from: Double, to: Double) -> [LatencySample] {
         guard let all = self.byGroup[group], from < to else { return [] }
-        let start = Self.firstIndex(in: all) { $0.arrivalSeconds >= from }
-        let end = Self.firstIndex(in: all) { $0.arrivalSeconds >= to }
+        let start = BinarySearch.firstIndex(in: all) { $0.arrivalSeconds >= from }
+        let end = BinarySearch.firstIndex(in: all) { $0.arrivalSeconds >= to }
         return start < end ? Array(all[start..<end]) : []
     }
 
     /// Every retained sample of every group, each group in arrival order, groups by name.
     public var all: [LatencySample] {
         self.byGroup.keys.sorted().flatMap { self.byGroup[$0]! }
-    }
-
-    /// Binary search: the first index whose element satisfies a predicate that is false then true along the array.
-    static func firstIndex<T>(in array: [T], where predicate: (T) -> Bool) -> Int {
-        var low = 0
-        var high = array.count
-        while low < high {
-            let mid = (low + high) / 2
-            if predicate(array[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }

@@ -50,7 +50,4 @@ extension DetectionEngine {
         let verdicts = self.verdicts
         return FindingsDocument(generatedAt: generatedAt, findings: verdicts.flatMap(\.findings), groups: verdicts)
     }
-
-    /// ``findingsDocument(generatedAt:)`` as the API serves it.
-    func findingsJSON() throws -> Data { try APIJSON.encode(self.findingsDocument()) }
 }

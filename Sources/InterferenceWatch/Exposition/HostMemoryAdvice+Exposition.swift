@@ -34,7 +34,4 @@ extension HostMemoryAdvice {
     func adviceDocument(generatedAt: Double = Date().timeIntervalSince1970) -> AdviceDocument {
         AdviceDocument(generatedAt: generatedAt, advice: self.recommendation())
     }
-
-    /// ``adviceDocument(generatedAt:)`` as the API serves it.
-    func json() throws -> Data { try APIJSON.encode(self.adviceDocument()) }
 }

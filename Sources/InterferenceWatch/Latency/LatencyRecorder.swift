@@ -137,21 +137,10 @@ final class LatencyRecorder: Sendable {
         let key = SeriesKey(group: sample.group, server: sample.server, source: sample.source)
         var h = histograms[key] ?? Histogram(counts: Array(repeating: 0, count: self.bucketsSeconds.count + 1))
         // `le` is inclusive: a value equal to a bound belongs to that bucket.
-        let index = Self.firstIndex(in: self.bucketsSeconds) { $0 >= sample.seconds }
+        let index = BinarySearch.firstIndex(in: self.bucketsSeconds) { $0 >= sample.seconds }
         h.counts[index] += 1
         h.sum += sample.seconds
         h.count += 1
         histograms[key] = h
-    }
-
-    /// Binary search: the first index whose element satisfies a predicate that is false then true along the array.
-    private static func firstIndex<T>(in array: [T], where predicate: (T) -> Bool) -> Int {
-        var low = 0
-        var high = array.count
-        while low < high {
-            let mid = (low + high) / 2
-            if predicate(array[mid]) { high = mid } else { low = mid + 1 }
-        }
-        return low
     }
 }

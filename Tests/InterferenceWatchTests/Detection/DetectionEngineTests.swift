@@ -118,7 +118,7 @@ struct DetectionEngineTests {
         #expect(["workload_swap", "workload_major_faults"].contains(finding.causes.first?.signal ?? ""))
         #expect(!engine.findings.contains { $0.server != "s2" })
 
-        let json = try JSONSerialization.jsonObject(with: engine.findingsJSON()) as? [String: Any]
+        let json = try JSONSerialization.jsonObject(with: APIJSON.encode(engine.findingsDocument())) as? [String: Any]
         let findings = try #require(json?["findings"] as? [[String: Any]])
         #expect(findings.first?["server"] as? String == "s2")
         #expect(findings.first?["since_seconds"] != nil)

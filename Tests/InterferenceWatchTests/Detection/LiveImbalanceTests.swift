@@ -48,7 +48,15 @@ struct LiveImbalanceTests {
         defer { daemon.stop() }
 
         // Calm first: three windows with no finding, so baselines and peers are learned.
-        try await Task.sleep(for: .seconds(25))
+        var windowEnds: Set<Double> = []
+        let calmWindows = try await eventually(within: 90, every: .milliseconds(500)) {
+            let metrics = Exposition(text: try await daemon.get("/metrics").body)
+            if let end = metrics.value("interferencewatch_detection_window_end_timestamp_seconds", ["group": "lab"]) {
+                windowEnds.insert(end)
+            }
+            return windowEnds.count >= 3
+        }
+        try #require(calmWindows, "fewer than three windows closed: \(daemon.log.suffix(2000))")
         let calm = try await Self.findings(daemon)
         #expect(calm.isEmpty, "findings while calm: \(calm)")
 

@@ -109,10 +109,7 @@ struct LibvirtPollerTests {
         let collector = LibvirtPoller(configuration: Self.configuration, logger: TestLogHandlerStore().logger())
         let run = Task { try await collector.run() }
         defer { run.cancel() }
-        let start = ContinuousClock.now
-        while collector.samples().isEmpty, ContinuousClock.now - start < .seconds(10) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
+        _ = await eventually(within: 10) { !collector.samples().isEmpty }
         #expect(collector.samples().map(\.name) == ["test"])
         #expect(collector.samples().first?.up == true)
     }

@@ -91,14 +91,11 @@ struct QMPMonitorTests {
 
         // The healthy VM publishes while the broken one is still waiting out its 20 s timeout: ordering, not a
         // stopwatch, shows that one VM never waits for another.
-        let clock = ContinuousClock()
-        let start = clock.now
         var good = monitors.map(\.latest)[1]
-        while !good.up, clock.now - start < .seconds(60) {
-            try await Task.sleep(for: .milliseconds(20))
+        #expect(await eventually(within: 60) {
             good = monitors.map(\.latest)[1]
-        }
-        #expect(good.up)
+            return good.up
+        })
         switch behavior {
         case .noGreeting, .silentAfterNegotiation:
             #expect(monitors.map(\.latest)[0].error?.contains("not polled yet") == true,
@@ -110,9 +107,9 @@ struct QMPMonitorTests {
 
         // The broken one goes down with a clear error naming its socket.
         var bad = monitors.map(\.latest)[0]
-        while bad.error?.contains("not polled yet") != false, clock.now - start < .seconds(60) {
-            try await Task.sleep(for: .milliseconds(20))
+        _ = await eventually(within: 60) {
             bad = monitors.map(\.latest)[0]
+            return bad.error?.contains("not polled yet") == false
         }
         #expect(!bad.up)
         let error = try #require(bad.error)
@@ -123,11 +120,7 @@ struct QMPMonitorTests {
         // While the broken VM keeps failing, the healthy one keeps publishing fresh samples.
         // (A bounded wait, not a fixed sleep: other suites swapping on the same machine can stall any one poll.)
         let before = monitors.map(\.latest)[1].collectedAtSeconds ?? 0
-        let refreshStart = clock.now
-        while (monitors.map(\.latest)[1].collectedAtSeconds ?? 0) <= before, clock.now - refreshStart < .seconds(30) {
-            try await Task.sleep(for: .milliseconds(50))
-        }
-        #expect((monitors.map(\.latest)[1].collectedAtSeconds ?? 0) > before)
+        #expect(await eventually(within: 30) { (monitors.map(\.latest)[1].collectedAtSeconds ?? 0) > before })
         #expect(monitors.map(\.latest)[1].up)
         #expect(!monitors.map(\.latest)[0].up)
 
@@ -172,8 +165,12 @@ struct QMPMonitorTests {
         let second = await monitor.poll()
         #expect(!second.up)
         #expect(peer.connections == 1)
-        try await Task.sleep(for: .milliseconds(150))
-        let third = await monitor.poll()
+        // Polls during the backoff do not connect; the first one after it does.
+        var third = second
+        _ = await eventually(within: 30) {
+            third = await monitor.poll()
+            return third.up
+        }
         #expect(third.up, "\(third.error ?? "")")
         #expect(peer.connections == 2)
         #expect(logs.all.contains { $0.level == .info && $0.message.contains("reachable again") })

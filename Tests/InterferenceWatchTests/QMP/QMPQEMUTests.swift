@@ -52,14 +52,11 @@ struct QMPQEMUTests {
         let clock = ContinuousClock()
         let start = clock.now
         var sample = await monitor.poll()
-        while clock.now - start < .seconds(60) {
-            // Guest stats reported before the inflation still show the old MemTotal; wait for a later report.
-            if sample.balloonActualBytes == 192 * Self.mebibyte, sample.balloonChanges > 0,
-               let total = sample.guestStats?.totalBytes, total < 192 * Self.mebibyte {
-                break
-            }
-            try await Task.sleep(for: .milliseconds(500))
+        // Guest stats reported before the inflation still show the old MemTotal; wait for a later report.
+        _ = await eventually(within: 60, every: .milliseconds(500)) {
             sample = await monitor.poll()
+            guard let total = sample.guestStats?.totalBytes else { return false }
+            return sample.balloonActualBytes == 192 * Self.mebibyte && sample.balloonChanges > 0 && total < 192 * Self.mebibyte
         }
         print("QEMU lab: balloon settled and stats arrived after \(clock.now - start); "
               + "steady poll took \(sample.readDurationSeconds ?? -1) s")
@@ -81,8 +78,11 @@ struct QMPQEMUTests {
 
         // QEMU going away: the VM goes down with a clear error; no warning storm.
         lab.stop()
-        try await Task.sleep(for: .milliseconds(300))
-        let gone = await monitor.poll()
+        var gone = sample
+        _ = await eventually(within: 30, every: .milliseconds(100)) {
+            gone = await monitor.poll()
+            return !gone.up
+        }
         #expect(!gone.up)
         #expect(gone.error?.contains(lab.socketA) == true, "\(gone.error ?? "")")
         await monitor.disconnect()

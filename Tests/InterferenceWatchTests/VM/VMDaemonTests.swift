@@ -16,11 +16,10 @@ struct VMDaemonTests {
     /// Scrapes until `done` holds or `seconds` pass; returns the last scrape.
     static func scrape(_ daemon: DaemonProcess, forUpTo seconds: Double,
                        until done: (Exposition) -> Bool) async throws -> Exposition {
-        let deadline = Date().addingTimeInterval(seconds)
         var metrics = Exposition(text: try await daemon.get("/metrics").body)
-        while !done(metrics) && Date() < deadline {
-            try await Task.sleep(for: .milliseconds(500))
+        _ = try await eventually(within: seconds, every: .milliseconds(500)) {
             metrics = Exposition(text: try await daemon.get("/metrics").body)
+            return done(metrics)
         }
         return metrics
     }

@@ -3,7 +3,7 @@ import Parsers
 
 /// Lists processes with libproc2 and builds the config file's process-group workloads from them.
 ///
-/// Serves servers run as plain processes (the study's "bare host" model) and, later, maps QEMU processes to VMs.
+/// Serves servers run as plain processes (the study's "bare host" model), and gives ``VMJoin`` the QEMU processes of VMs.
 /// Individual processes are not exported (unbounded series); process groups are, as `type="process"` workloads.
 final class ProcessCollector: Collector {
     let name = "process"
