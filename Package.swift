@@ -17,6 +17,7 @@ let package = Package(
         .package(url: "https://github.com/swift-server/async-http-client", from: "1.37.0"),
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
+        .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
     ],
     targets: [
         // Pure: samples, derived models, detectors. No file or network I/O, no dependencies.
@@ -26,12 +27,16 @@ let package = Package(
         .target(name: "Parsers", dependencies: ["Detectors"]),
         // libproc2 (procps 4, Debian's libproc2-dev): process enumeration only.
         .systemLibrary(name: "CProc2", pkgConfig: "libproc2", providers: [.apt(["libproc2-dev"])]),
+        // zstd (Debian's libzstd-dev): the history store's frame compression.
+        .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .executableTarget(
             name: "InterferenceWatch",
             dependencies: [
                 "Detectors",
                 "Parsers",
                 "CProc2",
+                "CZstd",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -55,6 +60,7 @@ let package = Package(
                 "Detectors",
                 "Parsers",
                 "TestKit",
+                .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),

@@ -29,6 +29,13 @@ public struct SweepDetection: Sendable {
         /// In group order.
         public var verdicts: [GroupVerdict]
         public var changes: FindingChanges
+
+        public init(startSeconds: Double, endSeconds: Double, verdicts: [GroupVerdict], changes: FindingChanges) {
+            self.startSeconds = startSeconds
+            self.endSeconds = endSeconds
+            self.verdicts = verdicts
+            self.changes = changes
+        }
     }
 
     public private(set) var groups: [Group]

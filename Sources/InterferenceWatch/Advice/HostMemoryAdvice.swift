@@ -4,14 +4,18 @@ import Synchronization
 /// Feeds each published sweep to a ``MinimumHostMemoryAdvisor``; the exposition serves its recommendation as
 /// metrics and JSON (`GET /api/v1/advice`).
 ///
-/// History is in memory only: after a restart the peak is re-learned, and `observed_seconds` says how much time the
-/// current advice rests on. The advisor's ``MinimumHostMemoryAdvisor/State`` is `Codable`, for the history store.
+/// Its ``MinimumHostMemoryAdvisor/State`` is kept in history (``HistoryService``) and handed back at start, so the
+/// advice survives a restart; `observed_seconds` says how much time it rests on.
 final class HostMemoryAdvice: Sendable {
     private let advisor: Mutex<MinimumHostMemoryAdvisor>
 
-    init(settings: MinimumHostMemoryAdvisor.Settings = .init()) {
-        self.advisor = Mutex(MinimumHostMemoryAdvisor(settings: settings))
+    /// - Parameter state: what an earlier run learned (from history), so the advice does not start from zero.
+    init(settings: MinimumHostMemoryAdvisor.Settings = .init(), state: MinimumHostMemoryAdvisor.State = .init()) {
+        self.advisor = Mutex(MinimumHostMemoryAdvisor(settings: settings, state: state))
     }
+
+    /// The advisor's learned history, to store.
+    var state: MinimumHostMemoryAdvisor.State { self.advisor.withLock { $0.state } }
 
     /// Records the sweep's demand; a host without `MemAvailable` gives no advice.
     func record(_ sweep: Sweep) {

@@ -1,6 +1,7 @@
 import ArgumentParser
 import CProc2
 import Detectors
+import Foundation
 import Glibc
 import Hummingbird
 import Logging
@@ -26,8 +27,15 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("detection.window"), help: "Length of one detection window (latency and memory signals per window).")
     var detectionWindow = "30s"
 
-    @Option(name: .customLong("storage.path"), help: "Directory for state kept across restarts (learned baselines).")
+    @Option(name: .customLong("storage.path"), help: "Directory of the history file (history.sqlite): sweeps, latency, findings, learned state.")
     var storagePath = "/var/lib/interference-watch"
+
+    @Option(name: .customLong("storage.retention"), help: "How long history is kept (e.g. 15d, 36h).")
+    var storageRetention = "15d"
+
+    @Option(name: .customLong("storage.retention.size"),
+            help: "Largest history file (e.g. 2GB, 512MiB); the oldest hours go first. 0 means no cap.")
+    var storageRetentionSize = "0"
 
     @Option(name: .customLong("advice.window"), help: "How far back the host-RAM advice takes its peak demand (e.g. 24h, 7d).")
     var adviceWindow = "24h"
@@ -40,6 +48,9 @@ struct RunCommand: AsyncParsableCommand {
         var intervalSeconds: Double
         var detectionWindowSeconds: Double
         var adviceWindowSeconds: Double
+        var retentionSeconds: Double
+        /// `nil`: no size cap.
+        var retentionBytes: Int64?
         var address: ListenAddress
 
         var interval: Duration { .milliseconds(Int64(self.intervalSeconds * 1000)) }
@@ -58,12 +69,22 @@ struct RunCommand: AsyncParsableCommand {
         guard self.adviceHeadroom >= 0 && self.adviceHeadroom <= 10 else {
             throw ValidationError("invalid --advice.headroom \(self.adviceHeadroom): expected a fraction from 0 to 10, like 0.1")
         }
+        guard let retention = DurationParser.seconds(self.storageRetention), retention >= 60 else {
+            throw ValidationError("invalid --storage.retention \"\(self.storageRetention)\": expected a duration of at least 1m, like 15d")
+        }
+        guard let retentionBytes = ByteSizeParser.bytes(self.storageRetentionSize) else {
+            throw ValidationError("invalid --storage.retention.size \"\(self.storageRetentionSize)\": expected a size like 2GB or 512MiB, or 0")
+        }
+        guard retentionBytes == 0 || retentionBytes >= 1 << 20 else {
+            throw ValidationError("invalid --storage.retention.size \"\(self.storageRetentionSize)\": at least 1MiB, or 0 for no cap")
+        }
         let address: ListenAddress
         do { address = try ListenAddress(parsing: self.listenAddress) } catch { throw ValidationError("\(error)") }
         guard self.telemetryPath.hasPrefix("/") else {
             throw ValidationError("invalid --web.telemetry-path \"\(self.telemetryPath)\": must start with /")
         }
-        return Settings(intervalSeconds: interval, detectionWindowSeconds: window, adviceWindowSeconds: advice, address: address)
+        return Settings(intervalSeconds: interval, detectionWindowSeconds: window, adviceWindowSeconds: advice,
+                        retentionSeconds: retention, retentionBytes: retentionBytes == 0 ? nil : retentionBytes, address: address)
     }
 
     func validate() throws {
@@ -108,16 +129,39 @@ struct RunCommand: AsyncParsableCommand {
         let sampler = Sampler(runner: runner, publisher: publisher, interval: settings.interval, clock: ContinuousClock(),
                               logger: logger)
 
+        // History: opened first, so a file that is not ours stops start-up with its name before anything runs.
+        let database: HistoryDatabase
+        do {
+            database = try HistoryDatabase(directory: self.storagePath)
+        } catch {
+            logger.critical("cannot open the history file", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let history = HistoryReader(database: database)
+        let writer = HistoryWriter(database: database,
+                                   retention: HistoryRetention(maxAgeSeconds: settings.retentionSeconds, maxBytes: settings.retentionBytes),
+                                   logger: logger)
+        let learned = Self.learnedState(history: history, storagePath: self.storagePath, logger: logger)
+
         // The sweep's consumers, each on its own stream.
         let recorder = LatencyRecorder()
         recorder.declare(groups: config.groups)
+        recorder.setSink { writer.enqueue(.samples($0)) }
         let engine = DetectionEngine(
             groups: config.detectionGroups, windowSeconds: settings.detectionWindowSeconds, recorder: recorder,
-            baselineStore: BaselineStore(path: self.storagePath + "/baselines.json", logger: logger),
-            pageSizeBytes: pageSizeBytes, logger: logger)
-        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: logger)
+            baselines: learned.baselines, pageSizeBytes: pageSizeBytes, logger: logger,
+            onStep: { step, baselines in
+                writer.enqueue(.step(step))
+                if let data = try? JSONEncoder().encode(baselines) {
+                    writer.enqueue(.state(key: HistoryService.baselinesKey, value: data, atSeconds: step.endSeconds))
+                }
+            })
+        writer.enqueue(.run(engine.run(startedAtSeconds: Date().timeIntervalSince1970)))
         let advice = HostMemoryAdvice(settings: .init(windowSeconds: settings.adviceWindowSeconds,
-                                                      headroomFraction: self.adviceHeadroom))
+                                                      headroomFraction: self.adviceHeadroom),
+                                      state: learned.advice)
+        let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history", bufferSize: 64), advice: advice)
+        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: logger)
         let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
 
@@ -130,7 +174,7 @@ struct RunCommand: AsyncParsableCommand {
         let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(pageSizeBytes))
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
-            extraFamilies: { recorder.families() + engine.families() + advice.families() + publisher.families() },
+            extraFamilies: { recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families() },
             engine: engine, advice: advice, push: push))
         let address = settings.address
         let app = Application(
@@ -167,12 +211,33 @@ struct RunCommand: AsyncParsableCommand {
             "path.cgroupfs": "\(self.collection.paths.cgroupfs)",
         ])
         // In dependency order: each service may use those before it; shutdown runs in reverse.
-        let services: [any Service] = [vmServices, sampler, detection, adviceService, latency, reloader, app]
+        // History comes before its producers, so at shutdown it stops after them and writes what they queued.
+        let services: [any Service] = [vmServices, sampler, historyService, detection, adviceService, latency, reloader, app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
             logger: logger))
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// Baselines and advisor history a previous run left in the store; the pre-history `baselines.json` is read
+    /// once when the store has none. A record that does not decode is logged and skipped, never fatal.
+    static func learnedState(history: HistoryReader, storagePath: String, logger: Logger)
+        -> (baselines: [String: [String: ServerBaseline]], advice: MinimumHostMemoryAdvisor.State) {
+        var baselines: [String: [String: ServerBaseline]] = [:]
+        var advice = MinimumHostMemoryAdvisor.State()
+        do {
+            baselines = try history.state([String: [String: ServerBaseline]].self, key: HistoryService.baselinesKey)
+                ?? BaselineStore(path: storagePath + "/baselines.json", logger: logger).load()
+        } catch {
+            logger.warning("stored baselines unreadable, learning them again", metadata: ["error": "\(error)"])
+        }
+        do {
+            advice = try history.state(MinimumHostMemoryAdvisor.State.self, key: HistoryService.adviceStateKey) ?? .init()
+        } catch {
+            logger.warning("stored advice history unreadable, starting it again", metadata: ["error": "\(error)"])
+        }
+        return (baselines, advice)
     }
 }

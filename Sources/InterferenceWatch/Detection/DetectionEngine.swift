@@ -3,25 +3,36 @@ import Logging
 import Synchronization
 
 /// The live side of ``SweepDetection``: fed every sweep, it closes windows with the latency the recorder holds,
-/// logs findings opening, changing and resolving, and persists the learned baselines.
+/// logs findings opening, changing and resolving, and hands each step with the learned baselines to `onStep`
+/// (the history writer keeps both).
 final class DetectionEngine: Sendable {
     private let detection: Mutex<SweepDetection>
     private let recorder: LatencyRecorder
-    private let baselineStore: BaselineStore?
+    private let onStep: @Sendable (SweepDetection.Step, _ baselines: [String: [String: ServerBaseline]]) -> Void
     private let logger: Logger
 
     /// - Parameters:
     ///   - groups: the configured groups (``DaemonConfig/detectionGroups``).
     ///   - windowSeconds: `--detection.window`.
-    ///   - baselineStore: where learned baselines are loaded from at start and saved to after each window.
-    init(groups: [SweepDetection.Group], windowSeconds: Double, recorder: LatencyRecorder, baselineStore: BaselineStore?,
-         pageSizeBytes: Double, detectorConfiguration: GroupDetector.Configuration = .init(), logger: Logger) {
+    ///   - baselines: baselines learned by an earlier run, by group and server.
+    ///   - onStep: called after every closed window, outside the engine's lock.
+    init(groups: [SweepDetection.Group], windowSeconds: Double, recorder: LatencyRecorder,
+         baselines: [String: [String: ServerBaseline]] = [:], pageSizeBytes: Double,
+         detectorConfiguration: GroupDetector.Configuration = .init(), logger: Logger,
+         onStep: @escaping @Sendable (SweepDetection.Step, [String: [String: ServerBaseline]]) -> Void = { _, _ in }) {
         self.recorder = recorder
-        self.baselineStore = baselineStore
+        self.onStep = onStep
         self.logger = logger
         self.detection = Mutex(SweepDetection(groups: groups, windowSeconds: windowSeconds, pageSizeBytes: pageSizeBytes,
-                                              configuration: detectorConfiguration,
-                                              baselines: baselineStore?.load() ?? [:]))
+                                              configuration: detectorConfiguration, baselines: baselines))
+    }
+
+    /// The groups, window and baselines detection runs with now: what history records as a run.
+    func run(startedAtSeconds: Double) -> DetectionRun {
+        self.detection.withLock {
+            DetectionRun(startedAtSeconds: startedAtSeconds, windowSeconds: $0.windowSeconds, pageSizeBytes: $0.pageSizeBytes,
+                         groups: $0.groups, baselines: $0.baselines)
+        }
     }
 
     /// Takes one sweep; returns the step when it closed a window.
@@ -32,9 +43,9 @@ final class DetectionEngine: Sendable {
             let step = detection.ingest(sweep) { recorder.samples(group: $0, from: $1, to: $2) }
             return (step, step == nil ? nil : detection.baselines)
         }
-        guard let step else { return nil }
+        guard let step, let baselines else { return nil }
         self.log(step.changes)
-        if let baselines, !baselines.isEmpty { self.baselineStore?.save(baselines) }
+        self.onStep(step, baselines)
         return step
     }
 

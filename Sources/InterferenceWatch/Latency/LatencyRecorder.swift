@@ -46,6 +46,8 @@ final class LatencyRecorder: Sendable {
 
     private struct State {
         var log: LatencyLog
+        var lastArrivalSeconds = -Double.infinity
+        var sink: (@Sendable ([LatencySample]) -> Void)?
         var histograms: [SeriesKey: Histogram] = [:]
         var probeErrors: [ErrorKey: UInt64] = [:]
         var scrapeErrors: [ErrorKey: UInt64] = [:]
@@ -95,11 +97,16 @@ final class LatencyRecorder: Sendable {
     func record(_ samples: [LatencySample]) {
         guard !samples.isEmpty else { return }
         self.state.withLock { state in
-            // Stamped under the lock, so arrival order and arrival stamps agree.
-            let arrival = self.now()
+            // Stamped under the lock, so arrival order and arrival stamps agree; never earlier than the last stamp
+            // (a wall clock stepped back), so history holds exactly what the log holds.
+            let arrival = max(self.now(), state.lastArrivalSeconds)
+            state.lastArrivalSeconds = arrival
+            var stamped: [LatencySample] = []
+            stamped.reserveCapacity(samples.count)
             for var sample in samples {
                 sample.recordedAtSeconds = arrival
                 state.log.append(sample)
+                stamped.append(sample)
                 switch sample.outcome {
                 case .success:
                     self.observe(sample, in: &state.histograms)
@@ -109,7 +116,14 @@ final class LatencyRecorder: Sendable {
                     state.probeErrors[ErrorKey(group: sample.group, server: sample.server, reason: "error"), default: 0] += 1
                 }
             }
+            // In the lock, so the sink (history) sees batches in arrival order; it only queues.
+            state.sink?(stamped)
         }
+    }
+
+    /// Hands every recorded batch, stamped, to `sink` from now on (the history writer's queue).
+    func setSink(_ sink: @escaping @Sendable ([LatencySample]) -> Void) {
+        self.state.withLock { $0.sink = sink }
     }
 
     /// Counts a failed scrape of a server's own histogram (unreachable, malformed, metric missing).

@@ -64,7 +64,7 @@ struct ServiceClockTests {
         let publisher = SweepPublisher(logger: Logger(label: "t"))
         let recorder = LatencyRecorder(now: wall)
         let groups = [SweepDetection.Group(name: "g", servers: ["a", "b"], workloadOfServer: [:])]
-        let engine = DetectionEngine(groups: groups, windowSeconds: 3, recorder: recorder, baselineStore: nil,
+        let engine = DetectionEngine(groups: groups, windowSeconds: 3, recorder: recorder,
                                      pageSizeBytes: 4096, logger: Logger(label: "t"))
         let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
         let advice = HostMemoryAdvice()

@@ -85,10 +85,10 @@ struct DetectionEngineTests {
         // Samples arrive at the time they claim: the recorder's clock is the test's.
         let now = Mutex(0.0)
         let recorder = LatencyRecorder(now: { now.withLock { $0 } })
-        let tree = try TemporaryTree()
+        let saved = Mutex<[String: [String: ServerBaseline]]>([:])
         let engine = DetectionEngine(groups: Self.config.detectionGroups, windowSeconds: 10, recorder: recorder,
-                                     baselineStore: BaselineStore(path: tree.root + "/state/baselines.json", logger: Logger(label: "t")),
-                                     pageSizeBytes: 4096, logger: Logger(label: "t"))
+                                     pageSizeBytes: 4096, logger: Logger(label: "t"),
+                                     onStep: { _, baselines in saved.withLock { $0 = baselines } })
         var random = SystemRandomNumberGenerator()
         var faults: UInt64 = 0, swap: UInt64 = 0
         #expect(engine.ingest(self.snapshot(at: 0, s2Swap: 0, s2Faults: 0)) == nil)  // opens the first window
@@ -131,9 +131,11 @@ struct DetectionEngineTests {
         #expect((metrics.value("interferencewatch_group_imbalance_ratio", ["group": "lab"]) ?? 0) > 1.5)
         #expect(metrics.value("interferencewatch_finding_ratio", ["server": "s2", "kind": "imbalance"]) != nil)
 
-        // Baselines were persisted and a new engine picks them up.
-        let saved = BaselineStore(path: tree.root + "/state/baselines.json", logger: Logger(label: "t")).load()
-        #expect(saved["lab"]?["s1"] != nil)
+        // Every step hands the learned baselines on (history keeps them); a new engine starts from them.
+        #expect(saved.withLock { $0 }["lab"]?["s1"] != nil)
+        let resumed = DetectionEngine(groups: Self.config.detectionGroups, windowSeconds: 10, recorder: recorder,
+                                      baselines: saved.withLock { $0 }, pageSizeBytes: 4096, logger: Logger(label: "t"))
+        #expect(resumed.run(startedAtSeconds: 0).baselines["lab"]?["s1"] == saved.withLock { $0 }["lab"]?["s1"])
     }
 
     @Test func corruptBaselineFileIsMovedAsideNotLost() throws {

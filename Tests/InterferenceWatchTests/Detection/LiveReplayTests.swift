@@ -56,7 +56,7 @@ extension LiveImbalanceTests {
         let windowSeconds = 5.0
         let pageSizeBytes = Double(sysconf(Int32(_SC_PAGESIZE)))
         let engine = DetectionEngine(groups: config.detectionGroups, windowSeconds: windowSeconds, recorder: recorder,
-                                     baselineStore: nil, pageSizeBytes: pageSizeBytes, logger: logger)
+                                     pageSizeBytes: pageSizeBytes, logger: logger)
         let detectionSweeps = publisher.subscribe("detection", bufferSize: 10_000)
         let recordedSweeps = publisher.subscribe("recording", bufferSize: 10_000)
         let recording = Recording()

@@ -1,0 +1,37 @@
+import Detectors
+import Foundation
+import Logging
+import ServiceLifecycle
+
+/// Feeds history: every published sweep, and the advisor's state once a minute, go to the ``HistoryWriter``
+/// (latency samples and detection steps reach it from the recorder and the engine). On shutdown it writes what is
+/// queued before returning.
+struct HistoryService: Service {
+    let writer: HistoryWriter
+    let sweeps: AsyncStream<CollectedSweep>
+    let advice: HostMemoryAdvice
+    /// How often the advisor's state is saved (it changes at most once a minute).
+    var stateIntervalSeconds: Double = 60
+
+    static let adviceStateKey = "advice.state"
+    static let baselinesKey = "detection.baselines"
+
+    func run() async throws {
+        self.writer.start()
+        var lastState = 0.0
+        for await sweep in self.sweeps.cancelOnGracefulShutdown() {
+            self.writer.enqueue(.sweep(sweep.sweep))
+            if sweep.atSeconds - lastState >= self.stateIntervalSeconds || sweep.atSeconds < lastState {
+                lastState = sweep.atSeconds
+                self.saveAdvice(atSeconds: sweep.atSeconds)
+            }
+        }
+        self.saveAdvice(atSeconds: Date().timeIntervalSince1970)
+        self.writer.stop()
+    }
+
+    private func saveAdvice(atSeconds: Double) {
+        guard let data = try? JSONEncoder().encode(self.advice.state) else { return }
+        self.writer.enqueue(.state(key: Self.adviceStateKey, value: data, atSeconds: atSeconds))
+    }
+}

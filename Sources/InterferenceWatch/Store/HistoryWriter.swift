@@ -1,0 +1,272 @@
+import Detectors
+import Dispatch
+import Foundation
+import GRDB
+import Logging
+import Synchronization
+
+/// Writes history off the hot path: producers only append to a bounded queue; one thread of its own (never the
+/// sweep, never Swift's cooperative pool) writes everything queued once per flush interval, in one transaction.
+///
+/// A failed write (a full or slow disk) keeps the batch queued and retries it, logs once per outage and counts
+/// every failure; when the queue is over its bound the oldest items are dropped and counted, never the sweep
+/// delayed. `kill -9` loses at most what was queued since the last commit: one flush interval.
+final class HistoryWriter: Sendable {
+    enum Item: Sendable {
+        case sweep(Sweep)
+        case samples([LatencySample])
+        case step(SweepDetection.Step)
+        /// A small document kept under a key (the advisor's state, the baselines).
+        case state(key: String, value: Data, atSeconds: Double)
+        case run(DetectionRun)
+    }
+
+    /// Counters for the exposition.
+    struct Counters: Sendable, Equatable {
+        var writeErrorsTotal: UInt64 = 0
+        var writesTotal: UInt64 = 0
+        var droppedItemsTotal: UInt64 = 0
+        var retentionDeletesTotal: UInt64 = 0
+        var lastWriteSeconds: Double = 0
+    }
+
+    private struct Queue {
+        var items: [Item] = []
+        var stopping = false
+        var counters = Counters()
+    }
+
+    let database: HistoryDatabase
+    let flushIntervalSeconds: Double
+    let maxQueuedItems: Int
+    let retention: HistoryRetention
+    private let logger: Logger
+    private let queue = Mutex(Queue())
+    private let wake = DispatchSemaphore(value: 0)
+    private let finished = DispatchSemaphore(value: 0)
+    private let now: @Sendable () -> Double
+
+    init(database: HistoryDatabase, retention: HistoryRetention, flushIntervalSeconds: Double = 1, maxQueuedItems: Int = 100_000,
+         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, logger: Logger) {
+        self.database = database
+        self.retention = retention
+        self.flushIntervalSeconds = flushIntervalSeconds
+        self.maxQueuedItems = maxQueuedItems
+        self.now = now
+        self.logger = logger
+    }
+
+    /// Starts the writer thread.
+    func start() {
+        let thread = Thread { [self] in self.loop() }
+        thread.name = "history-writer"
+        thread.start()
+    }
+
+    /// Queues an item; never blocks on the disk.
+    func enqueue(_ item: Item) {
+        let dropped = self.queue.withLock { queue -> Bool in
+            queue.items.append(item)
+            guard queue.items.count > self.maxQueuedItems else { return false }
+            queue.items.removeFirst(queue.items.count - self.maxQueuedItems)
+            queue.counters.droppedItemsTotal += 1
+            return queue.counters.droppedItemsTotal == 1
+        }
+        if dropped { self.logger.error("history queue full: the disk is not keeping up, dropping the oldest unwritten items") }
+    }
+
+    var counters: Counters { self.queue.withLock { $0.counters } }
+
+    /// Writes what is queued and stops the thread (graceful shutdown); waits at most `timeoutSeconds`.
+    func stop(timeoutSeconds: Double = 10) {
+        self.queue.withLock { $0.stopping = true }
+        self.wake.signal()
+        _ = self.finished.wait(timeout: .now() + timeoutSeconds)
+    }
+
+    /// Writes everything queued now, on the caller's thread (tests, the store benchmark).
+    func flushNow() throws {
+        let items = self.queue.withLock { queue -> [Item] in
+            defer { queue.items = [] }
+            return queue.items
+        }
+        guard !items.isEmpty else { return }
+        do {
+            try self.write(items)
+        } catch {
+            self.queue.withLock { $0.items.insert(contentsOf: items, at: 0) }
+            throw error
+        }
+    }
+
+    // MARK: - The thread
+
+    private func loop() {
+        var failing = false
+        var lastRetention = 0.0
+        while true {
+            _ = self.wake.wait(timeout: .now() + self.flushIntervalSeconds)
+            let (items, stopping) = self.queue.withLock { queue -> ([Item], Bool) in
+                defer { queue.items = [] }
+                return (queue.items, queue.stopping)
+            }
+            if !items.isEmpty {
+                do {
+                    try self.write(items)
+                    if failing {
+                        self.logger.info("history writes work again", metadata: ["file.path": "\(self.database.path)"])
+                        failing = false
+                    }
+                } catch {
+                    // Back in front of anything queued meanwhile, bounded like the queue.
+                    self.queue.withLock { queue in
+                        queue.items.insert(contentsOf: items, at: 0)
+                        queue.counters.writeErrorsTotal += 1
+                        if queue.items.count > self.maxQueuedItems {
+                            queue.counters.droppedItemsTotal += UInt64(queue.items.count - self.maxQueuedItems)
+                            queue.items.removeFirst(queue.items.count - self.maxQueuedItems)
+                        }
+                    }
+                    if !failing {
+                        self.logger.error("history write failed, keeping the data queued and retrying",
+                                          metadata: ["file.path": "\(self.database.path)", "error": "\(error)"])
+                        failing = true
+                    }
+                    if stopping { break }
+                    continue
+                }
+            }
+            let now = self.now()
+            if now - lastRetention >= self.retention.checkIntervalSeconds {
+                lastRetention = now
+                do {
+                    let deleted = try self.retention.apply(to: self.database, nowSeconds: now)
+                    if deleted > 0 { self.queue.withLock { $0.counters.retentionDeletesTotal += UInt64(deleted) } }
+                } catch {
+                    self.queue.withLock { $0.counters.writeErrorsTotal += 1 }
+                    self.logger.warning("history retention failed", metadata: ["error": "\(error)"])
+                }
+            }
+            if stopping && self.queue.withLock({ $0.items.isEmpty }) { break }
+        }
+        self.finished.signal()
+    }
+
+    // MARK: - Writing
+
+    /// Sweep chain state; only the writer thread (or a caller of ``flushNow()``) touches it, one at a time.
+    private let chain = Mutex(SweepChain())
+
+    private func write(_ items: [Item]) throws {
+        let encoder = JSONEncoder()
+        encoder.outputFormatting = [.sortedKeys]
+        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        try self.chain.withLock { chain in
+            var next = chain
+            try self.database.pool.write { db in
+                var samples: [LatencySample] = []
+                for item in items {
+                    switch item {
+                    case .sweep(let sweep):
+                        try next.append(sweep, encoder: encoder, db: db)
+                    case .samples(let batch):
+                        samples += batch
+                    case .step(let step):
+                        try Self.write(step, encoder: encoder, db: db)
+                    case .state(let key, let value, let at):
+                        try db.execute(sql: "INSERT OR REPLACE INTO state (key, value, updated_at) VALUES (?, ?, ?)",
+                                       arguments: [key, String(decoding: value, as: UTF8.self), at])
+                    case .run(let run):
+                        // Episodes a previous run left open ended with it.
+                        try db.execute(sql: "UPDATE episodes SET resolved_at = ? WHERE resolved_at IS NULL", arguments: [run.startedAtSeconds])
+                        try db.execute(sql: "INSERT INTO runs (started_at, run) VALUES (?, ?)",
+                                       arguments: [run.startedAtSeconds, String(decoding: try encoder.encode(run), as: UTF8.self)])
+                        next.forceKeyframe()
+                    }
+                }
+                if !samples.isEmpty {
+                    let arrivals = samples.map(\.arrivalSeconds)
+                    try db.execute(sql: "INSERT INTO latency_batches (first_recorded, last_recorded, count, samples) VALUES (?, ?, ?, ?)",
+                                   arguments: [arrivals.min()!, arrivals.max()!, samples.count, Data(try Zstd.compress(Array(encoder.encode(samples))))])
+                }
+            }
+            chain = next
+        }
+        self.queue.withLock {
+            $0.counters.writesTotal += 1
+            $0.counters.lastWriteSeconds = self.now()
+        }
+    }
+
+    private static func write(_ step: SweepDetection.Step, encoder: JSONEncoder, db: Database) throws {
+        for verdict in step.verdicts {
+            try db.execute(sql: "INSERT INTO verdicts (end_seconds, grp, verdict) VALUES (?, ?, ?)",
+                           arguments: [step.endSeconds, verdict.group, String(decoding: try encoder.encode(verdict), as: UTF8.self)])
+        }
+        func openEpisode(_ finding: Finding) throws -> Int64? {
+            try Int64.fetchOne(db, sql: """
+                SELECT id FROM episodes WHERE grp = ? AND server IS ? AND kind = ? AND resolved_at IS NULL ORDER BY id DESC LIMIT 1
+                """, arguments: [finding.group, finding.server, finding.kind.rawValue])
+        }
+        func event(_ change: String, _ finding: Finding, episode: Int64) throws {
+            try db.execute(sql: "INSERT INTO finding_events (at_seconds, change, episode_id, finding) VALUES (?, ?, ?, ?)",
+                           arguments: [step.endSeconds, change, episode, String(decoding: try encoder.encode(finding), as: UTF8.self)])
+        }
+        for finding in step.changes.opened {
+            let json = String(decoding: try encoder.encode(finding), as: UTF8.self)
+            try db.execute(sql: "INSERT INTO episodes (grp, server, kind, opened_at, finding) VALUES (?, ?, ?, ?, ?)",
+                           arguments: [finding.group, finding.server, finding.kind.rawValue, step.endSeconds, json])
+            try event("opened", finding, episode: db.lastInsertedRowID)
+        }
+        for finding in step.changes.changed {
+            guard let id = try openEpisode(finding) else { continue }
+            try db.execute(sql: "UPDATE episodes SET finding = ? WHERE id = ?",
+                           arguments: [String(decoding: try encoder.encode(finding), as: UTF8.self), id])
+            try event("changed", finding, episode: id)
+        }
+        for finding in step.changes.resolved {
+            guard let id = try openEpisode(finding) else { continue }
+            try db.execute(sql: "UPDATE episodes SET resolved_at = ?, finding = ? WHERE id = ?",
+                           arguments: [step.endSeconds, String(decoding: try encoder.encode(finding), as: UTF8.self), id])
+            try event("resolved", finding, episode: id)
+        }
+    }
+}
+
+/// The writer's position in the sweep chain: which template and numbers the next frame is coded against.
+struct SweepChain: Sendable {
+    /// A keyframe at least this often, so a read never decodes more than this many frames to reach its start.
+    static let keyframeEvery = 300
+
+    private var templateIDs: [[UInt8]: Int64] = [:]
+    private var previousTemplate: Int64?
+    private var previousNumbers: [SweepFrameCodec.Number]?
+    private var framesSinceKeyframe = 0
+
+    mutating func forceKeyframe() {
+        self.previousNumbers = nil
+        self.previousTemplate = nil
+    }
+
+    mutating func append(_ sweep: Sweep, encoder: JSONEncoder, db: Database) throws {
+        let (template, numbers) = SweepFrameCodec.split(Array(try encoder.encode(sweep)))
+        let templateID: Int64
+        if let known = self.templateIDs[template] {
+            templateID = known
+        } else {
+            try db.execute(sql: "INSERT INTO sweep_templates (bytes) VALUES (?)", arguments: [Data(try Zstd.compress(template))])
+            templateID = db.lastInsertedRowID
+            // Templates churn only when names or structure change; keep the recent ones.
+            if self.templateIDs.count > 64 { self.templateIDs = [:] }
+            self.templateIDs[template] = templateID
+        }
+        let keyframe = self.previousTemplate != templateID || self.previousNumbers == nil
+            || self.framesSinceKeyframe >= Self.keyframeEvery
+        let frame = SweepFrameCodec.encodeFrame(numbers, previous: keyframe ? nil : self.previousNumbers)
+        try db.execute(sql: "INSERT INTO sweeps (at_seconds, template_id, keyframe, frame) VALUES (?, ?, ?, ?)",
+                       arguments: [sweep.atSeconds, templateID, keyframe ? 1 : 0, Data(try Zstd.compress(frame))])
+        self.previousTemplate = templateID
+        self.previousNumbers = numbers
+        self.framesSinceKeyframe = keyframe ? 1 : self.framesSinceKeyframe + 1
+    }
+}
