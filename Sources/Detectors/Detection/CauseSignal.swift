@@ -91,7 +91,7 @@ public enum CauseSignal: String, Sendable, Equatable, Codable, CaseIterable {
     static let hostSignals: [CauseSignal] = CauseSignal.allCases.filter { $0.scope == .host }
 
     /// Words for the human summary.
-    var label: String {
+    public var label: String {
         switch self {
         case .workloadPSIMemory: return "memory stall (PSI some)"
         case .workloadSwap: return "swap traffic"
@@ -110,7 +110,7 @@ public enum CauseSignal: String, Sendable, Equatable, Codable, CaseIterable {
     }
 
     /// Renders a value of this signal with its unit, for summaries.
-    func format(_ value: Double) -> String {
+    public func format(_ value: Double) -> String {
         switch self {
         case .workloadPSIMemory, .hostPSIMemory:
             return "\(CauseSignal.oneDecimal(value * 100)) %"
@@ -135,7 +135,7 @@ public enum CauseSignal: String, Sendable, Equatable, Codable, CaseIterable {
         return "\(sign)\(whole).\(fraction)"
     }
 
-    static func bytes(_ value: Double) -> String {
+    public static func bytes(_ value: Double) -> String {
         let units = ["B", "KiB", "MiB", "GiB", "TiB"]
         var scaled = value, index = 0
         while abs(scaled) >= 1024 && index < units.count - 1 {

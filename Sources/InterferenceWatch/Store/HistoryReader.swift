@@ -14,7 +14,10 @@ struct HistoryReader: Sendable {
     }
 
     /// Sweeps taken in `[from, to]`, in the order they were written.
-    func sweeps(from: Double, to: Double) throws -> [Sweep] {
+    ///
+    /// - Parameter spacingSeconds: keep only sweeps at least this far apart (charts of a long range); every frame is
+    ///   still decoded, since each is coded against the one before, but only the kept ones are parsed.
+    func sweeps(from: Double, to: Double, spacingSeconds: Double = 0) throws -> [Sweep] {
         try self.database.pool.read { db in
             // The first frame in range may be coded against earlier ones: start at the keyframe before it.
             guard let first = try Int64.fetchOne(db, sql: "SELECT min(seq) FROM sweeps WHERE at_seconds >= ? AND at_seconds <= ?",
@@ -43,6 +46,7 @@ struct HistoryReader: Sendable {
                 previous = numbers
                 let at: Double = row["at_seconds"]
                 guard at >= from && at <= to else { continue }
+                if spacingSeconds > 0, let kept = sweeps.last?.atSeconds, at - kept < spacingSeconds, at >= kept { continue }
                 let json = try SweepFrameCodec.join(template: templates[templateID]!, numbers: numbers)
                 sweeps.append(try decoder.decode(Sweep.self, from: Data(json)))
             }

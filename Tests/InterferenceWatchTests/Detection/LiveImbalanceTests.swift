@@ -6,6 +6,8 @@ import NIOCore
 import NIOHTTP1
 import Testing
 
+@testable import InterferenceWatch
+
 /// The study's experiment on this host, end to end: four real task servers in four real cgroups, one squeezed so it
 /// swaps, the real daemon probing them in rounds. It must flag that server, name swap or memory pressure, leave the
 /// others alone, and resolve the finding once the squeeze is released.
@@ -93,6 +95,42 @@ struct LiveImbalanceTests {
         }
         #expect(resolved, "s2 still flagged after release: \(after)")
         print("live imbalance: resolved \(Int(Date().timeIntervalSince(releasedAt))) s after the release; other servers flagged: 0")
+
+        // History: the episode was recorded, and `replay` of the stored run gives exactly the recorded events.
+        #expect(daemon.stop() == 0)
+        let reader = HistoryReader(database: try HistoryDatabase(directory: tree.root + "/state", create: false))
+        let recorded = try reader.events(from: 0, to: .infinity)
+        #expect(recorded.contains { $0.change == .opened && $0.finding.server == "s2" })
+        let replayed = try Self.replayEvents(storage: tree.root + "/state")
+        #expect(replayed.count == recorded.count, "replayed \(replayed.count) events, recorded \(recorded.count)")
+        for (live, again) in zip(recorded, replayed) {
+            #expect(live.atSeconds == again.atSeconds && live.change.rawValue == again.change && live.finding == again.finding,
+                    "recorded \(live), replayed \(again)")
+        }
+        print("live imbalance: replay of the stored run gave \(replayed.count) events, the same as recorded")
+    }
+
+    struct ReplayedEvent: Decodable {
+        var atSeconds: Double
+        var change: String
+        var finding: Finding
+    }
+
+    /// Runs `interference-watch replay --format json` over all of the stored history.
+    static func replayEvents(storage: String) throws -> [ReplayedEvent] {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        process.arguments = ["replay", "--storage.path", storage, "--from", "0", "--format", "json"]
+        let output = Pipe()
+        process.standardOutput = output
+        try process.run()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        struct Output: Decodable { var events: [ReplayedEvent] }
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return try decoder.decode(Output.self, from: data).events
     }
 
     static func findings(_ daemon: DaemonProcess) async throws -> [[String: Any]] {

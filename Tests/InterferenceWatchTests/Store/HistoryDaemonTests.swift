@@ -1,0 +1,87 @@
+import Detectors
+import Foundation
+import Testing
+
+@testable import InterferenceWatch
+
+/// History through the real binary: `kill -9` loses at most the last interval, a restart keeps what was learned, and
+/// a history file that is not ours stops the daemon with its name.
+@Suite(.serialized)
+struct HistoryDaemonTests {
+    static func metric(_ daemon: DaemonProcess, _ name: String) async throws -> Double? {
+        Exposition(text: try await daemon.get("/metrics").body).value(name, [:])
+    }
+
+    static func start(_ storage: String, interval: String = "200ms") throws -> DaemonProcess {
+        let root = TestPaths.fixture("v2-psi")
+        return try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+                                             "--collection.interval", interval, "--storage.path", storage])
+    }
+
+    @Test func sigkillLosesAtMostTheLastIntervalAndARestartGoesOn() async throws {
+        let tree = try TemporaryTree()
+        let storage = tree.root + "/state"
+        let first = try Self.start(storage)
+        let writing = try await eventually(within: 60, every: .milliseconds(100)) {
+            (try await Self.metric(first, "interferencewatch_storage_writes_total") ?? 0) >= 4
+        }
+        #expect(writing)
+        let killedAt = Date().timeIntervalSince1970
+        kill(first.process.processIdentifier, SIGKILL)
+        first.process.waitUntilExit()
+
+        let reader = HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
+        let sweeps = try reader.sweeps(from: 0, to: .infinity)
+        let last = try #require(sweeps.last)
+        // One flush interval (1 s) and one sweep interval (0.2 s) may be lost, plus scheduling slack on a busy machine.
+        #expect(last.atSeconds >= killedAt - 3, "last stored sweep \(killedAt - last.atSeconds) s before the kill")
+        #expect(sweeps.count >= 4)
+        #expect(zip(sweeps, sweeps.dropFirst()).allSatisfy { $0.atSeconds < $1.atSeconds })
+
+        // The daemon starts again on the same file and carries on: a second run, more sweeps, the old ones intact.
+        let second = try Self.start(storage)
+        defer { second.stop() }
+        let more = try await eventually(within: 60, every: .milliseconds(100)) {
+            (try await Self.metric(second, "interferencewatch_storage_writes_total") ?? 0) >= 3
+        }
+        #expect(more)
+        second.stop()
+        let after = try HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
+        #expect(try after.runs().count == 2)
+        #expect(Array(try after.sweeps(from: 0, to: .infinity).prefix(sweeps.count)) == sweeps)
+    }
+
+    @Test func theAdviceSurvivesARestart() async throws {
+        let tree = try TemporaryTree()
+        let storage = tree.root + "/state"
+        let first = try Self.start(storage)
+        _ = try await eventually(within: 60, every: .milliseconds(200)) {
+            (try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds") ?? 0) >= 1.5
+        }
+        let observed = try #require(try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds"))
+        #expect(first.stop() == 0)
+        let second = try Self.start(storage, interval: "1h")
+        defer { second.stop() }
+        // One sweep in, the advice already rests on the first run's time.
+        let resumed = try #require(try await Self.metric(second, "interferencewatch_host_memory_advice_observed_seconds"))
+        #expect(resumed >= observed, "observed \(observed) s before the restart, \(resumed) s after")
+    }
+
+    @Test func aHistoryFileThatIsNotOursStopsStartUpWithItsName() async throws {
+        let tree = try TemporaryTree()
+        try tree.write("state/history.sqlite", "this is not a database, but somebody's notes\n")
+        let root = TestPaths.fixture("v2-psi")
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        process.arguments = ["run", "--web.listen-address", "127.0.0.1:0", "--path.procfs", root + "/proc",
+                             "--path.sysfs", root + "/sys", "--storage.path", tree.root + "/state"]
+        let stderr = Pipe()
+        process.standardError = stderr
+        try process.run()
+        process.waitUntilExit()
+        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        #expect(process.terminationStatus == 2)
+        #expect(log.contains(tree.root + "/state/history.sqlite") && log.contains("left untouched"), "\(log)")
+        #expect(try String(contentsOfFile: tree.root + "/state/history.sqlite", encoding: .utf8) == "this is not a database, but somebody's notes\n")
+    }
+}
