@@ -175,7 +175,7 @@ struct RunCommand: AsyncParsableCommand {
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
             extraFamilies: { recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families() },
-            engine: engine, advice: advice, push: push))
+            engine: engine, advice: advice, push: push, history: history))
         let address = settings.address
         let app = Application(
             router: router,

@@ -1,3 +1,5 @@
+import Detectors
+import Foundation
 import Hummingbird
 import NIOConcurrencyHelpers
 import NIOCore
@@ -14,6 +16,8 @@ enum HTTPRoutes {
         var engine: DetectionEngine?
         var advice: HostMemoryAdvice?
         var push: PushIntake?
+        var history: HistoryReader?
+        var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     }
 
     static func makeRouter(_ sources: Sources) -> Router<BasicRequestContext> {
@@ -31,10 +35,22 @@ enum HTTPRoutes {
             return Response(status: .ok, headers: [.contentType: ExpositionWriter.contentType],
                             body: self.chunkedBody(bytes))
         }
-        let page = LandingPage(version: renderer.version, telemetryPath: sources.telemetryPath).html
         router.get("/") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
-                     body: ResponseBody(byteBuffer: ByteBuffer(string: page)))
+                     body: ResponseBody(byteBuffer: ByteBuffer(string: self.statusPage(sources).html)))
+        }
+        if let history = sources.history {
+            router.get("/api/v1/episodes") { request, _ -> Response in
+                let group = request.uri.queryParameters.get("group")
+                do {
+                    return APIJSON.response(EpisodesDocument(generatedAt: sources.now(), episodes: try history.episodes(group: group)))
+                } catch {
+                    return APIJSON.response(status: .internalServerError, APIError(error: "history unreadable: \(error)"))
+                }
+            }
+            router.get("/api/v1/report") { request, _ -> Response in
+                self.report(request, history: history, now: sources.now())
+            }
         }
         if let engine = sources.engine {
             router.get("/api/v1/findings") { _, _ -> Response in APIJSON.response(engine.findingsDocument()) }
@@ -69,6 +85,78 @@ enum HTTPRoutes {
                 start = end
             }
             try await writer.finish(nil)
+        }
+    }
+
+    /// The status page from the live state and the last hour of history.
+    static func statusPage(_ sources: Sources) -> StatusPage {
+        let now = sources.now()
+        var servers: [String: [String: [[Double]]]] = [:]
+        var imbalance: [String: [[Double]]] = [:]
+        var episodes: [Episode] = []
+        if let history = sources.history {
+            let samples = (try? history.samples(from: now - 3600, to: now)) ?? []
+            var buckets: [String: [String: [Int: [Double]]]] = [:]
+            for sample in samples {
+                guard let seconds = sample.taskSeconds else { continue }
+                buckets[sample.group, default: [:]][sample.server, default: [:]][Int(sample.arrivalSeconds / 60), default: []].append(seconds)
+            }
+            for (group, byServer) in buckets {
+                for (server, minutes) in byServer {
+                    servers[group, default: [:]][server] = minutes.keys.sorted().map { minute in
+                        let values = minutes[minute]!.sorted()
+                        return [Double(minute) * 60 + 30, values[values.count / 2]]
+                    }
+                }
+            }
+            for verdict in (try? history.verdicts(group: nil, from: now - 3600, to: now)) ?? [] {
+                if let ratio = verdict.imbalanceRatio, ratio.isFinite { imbalance[verdict.group, default: []].append([verdict.endSeconds, ratio]) }
+            }
+            episodes = Array(((try? history.episodes()) ?? []).prefix(10))
+        }
+        return StatusPage(version: sources.renderer.version, telemetryPath: sources.telemetryPath, generatedAtSeconds: now,
+                          latest: sources.latest.current.sweep, verdicts: sources.engine?.verdicts ?? [],
+                          advice: sources.advice?.recommendation(), episodes: episodes, serverSeries: servers,
+                          imbalanceSeries: imbalance)
+    }
+
+    /// `GET /api/v1/report?episode=ID | from=T&to=T [&group=G] [&format=html|md|json]`, as `interference-watch report`.
+    static func report(_ request: Request, history: HistoryReader, now: Double) -> Response {
+        let query = request.uri.queryParameters
+        let format = query.get("format").map { ReportFormat(rawValue: $0) } ?? .html
+        guard let format else {
+            return APIJSON.response(status: .badRequest, APIError(error: "format: expected html, md or json", field: "format"))
+        }
+        var episode: Int64?
+        if let text = query.get("episode") {
+            guard let id = Int64(text) else { return APIJSON.response(status: .badRequest, APIError(error: "episode: expected an id", field: "episode")) }
+            episode = id
+        }
+        var from: Double?, to: Double?
+        if let text = query.get("from") {
+            guard let value = TimeExpression.seconds(text, now: now) else {
+                return APIJSON.response(status: .badRequest, APIError(error: "from: expected RFC 3339, Unix seconds or \"2h ago\"", field: "from"))
+            }
+            from = value
+        }
+        if let text = query.get("to") {
+            guard let value = TimeExpression.seconds(text, now: now) else {
+                return APIJSON.response(status: .badRequest, APIError(error: "to: expected RFC 3339, Unix seconds or \"now\"", field: "to"))
+            }
+            to = value
+        }
+        guard episode != nil || from != nil else {
+            return APIJSON.response(status: .badRequest, APIError(error: "give episode=ID or from=TIME", field: "episode"))
+        }
+        do {
+            let report = try PostMortemBuilder(reader: history)
+                .build(episodeID: episode, from: from, to: to ?? (from == nil ? nil : now), group: query.get("group"), generatedAtSeconds: now)
+            return Response(status: .ok, headers: [.contentType: format.contentType],
+                            body: ResponseBody(byteBuffer: ByteBuffer(bytes: try format.render(report))))
+        } catch let error as PostMortemBuilder.NotFound {
+            return APIJSON.response(status: .notFound, APIError(error: error.description))
+        } catch {
+            return APIJSON.response(status: .internalServerError, APIError(error: "report failed: \(error)"))
         }
     }
 }

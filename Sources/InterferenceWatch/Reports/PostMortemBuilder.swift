@@ -92,11 +92,19 @@ struct PostMortemBuilder {
         timeline.sort { ($0.atSeconds, $0.kind.rawValue) < ($1.atSeconds, $1.kind.rawValue) }
 
         let slowdown = verdicts.flatMap(\.servers).compactMap(\.slowdownRatio).filter(\.isFinite).max()
+        // How much slower at worst during the episode (the stored finding carries its last window's ratio).
+        var worst = focus?.finding.ratio
+        if let focus {
+            let during = verdicts.filter { $0.endSeconds >= focus.finding.sinceSeconds && $0.endSeconds <= (focus.resolvedAtSeconds ?? end) }
+            let ratios = during.flatMap(\.servers).filter { $0.server == focus.server }
+                .compactMap { focus.kind == .imbalance ? $0.peerRatio : $0.slowdownRatio }
+            if let peak = ratios.max() { worst = max(peak, worst ?? peak) }
+        }
         let summary = PostMortem.Summary(
             group: groupName, servers: servers, flagged: Array(Set(groupEpisodes.compactMap(\.server))).sorted(),
             kind: focus?.kind.rawValue, startedAtSeconds: focus?.finding.sinceSeconds, endedAtSeconds: focus?.resolvedAtSeconds,
             timeToDetectionSeconds: focus.map { $0.openedAtSeconds - $0.finding.sinceSeconds },
-            ratio: focus?.finding.ratio, slowdownRatio: slowdown, topCause: Self.topCauseSentence(focus))
+            ratio: worst, slowdownRatio: slowdown, topCause: Self.topCauseSentence(focus, worstRatio: worst))
         let title = focus.map { "Post-mortem: \($0.kind.rawValue) of \($0.server.map { "server \($0)" } ?? "the group") in \(groupName)" }
             ?? "Report: group \(groupName)"
         return PostMortem(generatedAtSeconds: generatedAtSeconds, title: title, fromSeconds: start, toSeconds: end,
@@ -173,10 +181,10 @@ struct PostMortemBuilder {
             workloads.compactMap { name in values[name].map { PostMortem.Series(name: name, points: $0) } }
         }
         return [
-            .init(id: "workload-memory", title: "Memory of the servers' workloads", unit: "bytes", series: series(usage)),
-            .init(id: "workload-swap", title: "Swap of the servers' workloads", unit: "bytes", series: series(swap)),
-            .init(id: "workload-psi", title: "Memory stall of the servers' workloads (PSI some avg10)", unit: "ratio", series: series(psi)),
-            .init(id: "workload-major-faults", title: "Major faults of the servers' workloads", unit: "per second", series: series(faults)),
+            .init(id: "workload-memory", title: "Memory of the workloads involved", unit: "bytes", series: series(usage)),
+            .init(id: "workload-swap", title: "Swap of the workloads involved", unit: "bytes", series: series(swap)),
+            .init(id: "workload-psi", title: "Memory stall of the workloads involved (PSI some avg10)", unit: "ratio", series: series(psi)),
+            .init(id: "workload-major-faults", title: "Major faults of the workloads involved", unit: "per second", series: series(faults)),
         ]
     }
 
@@ -212,12 +220,13 @@ struct PostMortemBuilder {
         return Array(entries.prefix(100))
     }
 
-    static func topCauseSentence(_ episode: Episode?) -> String {
+    static func topCauseSentence(_ episode: Episode?, worstRatio: Double?) -> String {
         guard let episode else { return "No finding in this range: the servers stayed balanced and at their usual speed." }
         let f = episode.finding
         let who = f.server.map { "Server \($0)" } ?? "The group"
-        let how = f.ratio.isFinite
-            ? String(format: "%.2f", f.ratio) + (f.kind == .imbalance ? "x slower than its peers" : "x slower than its own baseline")
+        let ratio = worstRatio ?? f.ratio
+        let how = ratio.isFinite
+            ? "up to " + String(format: "%.2f", ratio) + (f.kind == .imbalance ? "x slower than its peers" : "x slower than its own baseline")
             : "mostly failing"
         guard let cause = f.causes.first else { return "\(who) was \(how); no memory signal explained it." }
         return "\(who) was \(how); the most likely cause is \(cause.summary). \(CauseMeaning.words(for: cause.signal))"
