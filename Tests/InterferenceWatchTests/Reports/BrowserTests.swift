@@ -6,7 +6,7 @@ import Testing
 /// The HTML report and the status page as a person sees them: opened by the real daemon's routes in headless
 /// Chromium (Debian's package), with no console error and no failed request, every chart drawing all the points it
 /// holds. Screenshots go to `.build/test-screenshots/` for a person to look at.
-@Suite(.serialized, .enabled(if: HeadlessChromium.available, "needs chromium and python3 websocket-client (scripts/install-deps.sh --test)"))
+@Suite(.serialized, .enabled(if: HeadlessChromium.available, "needs chromium and python3-websocket (scripts/install-deps.sh --test)"))
 struct BrowserTests {
     static let script = TestPaths.packageRoot.appendingPathComponent("Tests/InterferenceWatchTests/Support/browser-check.py").path
     static let screenshots = TestPaths.packageRoot.appendingPathComponent(".build/test-screenshots").path
@@ -29,8 +29,9 @@ struct BrowserTests {
 
     static func open(_ url: String, screenshot: String) throws -> Page {
         let process = Process()
-        process.executableURL = URL(fileURLWithPath: "/usr/bin/env")
-        process.arguments = ["python3", Self.script, url, Self.screenshots + "/" + screenshot]
+        // Debian's Python, which has Debian's python3-websocket.
+        process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
+        process.arguments = [Self.script, url, Self.screenshots + "/" + screenshot]
         let out = Pipe(), err = Pipe()
         process.standardOutput = out
         process.standardError = err

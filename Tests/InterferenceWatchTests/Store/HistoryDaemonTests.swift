@@ -85,3 +85,57 @@ struct HistoryDaemonTests {
         #expect(try String(contentsOfFile: tree.root + "/state/history.sqlite", encoding: .utf8) == "this is not a database, but somebody's notes\n")
     }
 }
+
+/// A full disk under the history file: writes fail, are counted and logged once, the daemon keeps serving, and when
+/// space returns everything queued meanwhile is written: nothing is lost.
+@Suite(.serialized, .enabled(if: getuid() == 0, "needs root to mount a small tmpfs"))
+struct HistoryFullDiskTests {
+    @Test func aFullDiskIsCountedAndEverythingQueuedIsWrittenWhenSpaceReturns() async throws {
+        let tree = try TemporaryTree()
+        let mount = tree.root + "/small"
+        try FileManager.default.createDirectory(atPath: mount, withIntermediateDirectories: true)
+        let mounted = Process()
+        mounted.executableURL = URL(fileURLWithPath: "/bin/mount")
+        mounted.arguments = ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount]
+        try mounted.run()
+        mounted.waitUntilExit()
+        try #require(mounted.terminationStatus == 0, "mount tmpfs failed")
+        defer {
+            let umount = Process()
+            umount.executableURL = URL(fileURLWithPath: "/bin/umount")
+            umount.arguments = ["-l", mount]
+            try? umount.run()
+            umount.waitUntilExit()
+        }
+        let daemon = try HistoryDaemonTests.start(mount + "/state")
+        defer { daemon.stop() }
+        _ = try await eventually(within: 30) { (try await HistoryDaemonTests.metric(daemon, "interferencewatch_storage_writes_total") ?? 0) >= 2 }
+
+        // Fill the disk: the writer's next transactions fail.
+        let filler = mount + "/filler"
+        FileManager.default.createFile(atPath: filler, contents: nil)
+        let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: filler))
+        let chunk = Data(repeating: 0x55, count: 64 << 10)
+        while (try? handle.write(contentsOf: chunk)) != nil {}
+        try handle.close()
+        let failing = try await eventually(within: 30, every: .milliseconds(200)) {
+            (try await HistoryDaemonTests.metric(daemon, "interferencewatch_storage_write_errors_total") ?? 0) >= 2
+        }
+        #expect(failing, "\(daemon.log.suffix(1500))")
+        let fullSince = Date().timeIntervalSince1970
+        #expect(try await daemon.get("/metrics").status == 200)  // scrapes unaffected
+        try await Task.sleep(for: .seconds(2))  // sweeps pile up in the queue while the disk is full
+        let logged = daemon.log.components(separatedBy: "history write failed").count - 1
+        #expect(logged == 1, "the outage was logged \(logged) times")
+
+        // Space returns: the queued sweeps are written, the ones taken while the disk was full among them.
+        try FileManager.default.removeItem(atPath: filler)
+        let recovered = await eventually(within: 30, every: .milliseconds(200)) { daemon.log.contains("history writes work again") }
+        #expect(recovered, "\(daemon.log.suffix(1500))")
+        daemon.stop()
+        let sweeps = try HistoryReader(database: try HistoryDatabase(directory: mount + "/state", create: false)).sweeps(from: 0, to: .infinity)
+        #expect(sweeps.contains { $0.atSeconds > fullSince && $0.atSeconds < fullSince + 2 }, "no sweep from the full-disk time")
+        let gaps = zip(sweeps, sweeps.dropFirst()).map { $1.atSeconds - $0.atSeconds }
+        #expect((gaps.max() ?? 0) < 1.5, "a gap of \(gaps.max() ?? 0) s in the stored sweeps")
+    }
+}

@@ -17,7 +17,7 @@ import tempfile
 import time
 import urllib.request
 
-import websocket  # websocket-client, from PyPI
+import websocket  # websocket-client: Debian's python3-websocket
 
 
 def chromium():
