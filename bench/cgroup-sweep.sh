@@ -40,6 +40,7 @@ command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
 
 out=$repo/bench-out
 mkdir -p "$out"
+rm -rf "$out/store"   # the daemon runs below keep history here, fresh each run
 cc -O2 -Wall -Wextra -o "$out/cgroup-reader" "$repo/bench/cgroup-reader.c"
 
 created=0      # cgroups 0..created-1 exist in both trees
@@ -144,9 +145,9 @@ done
 [ "$SKIP_DAEMON" = 1 ] && exit 0
 n=${sizes[-1]}
 echo
-echo "Daemon with $n cgroups (interference-watch run --no-collector.process)"
+echo "Daemon with $n cgroups (interference-watch run --no-collector.process, history on under bench-out/store)"
 # Resident memory while collecting every second and being scraped.
-"$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --collection.interval 1s --no-collector.process \
+"$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --collection.interval 1s --no-collector.process --storage.path "$out/store" \
     --log.level warning >"$out/daemon-rss.log" 2>&1 &
 pid=$!; pids+=("$pid")
 wait_http "http://127.0.0.1:$PORT/metrics" "$pid" || { echo "daemon did not start, see $out/daemon-rss.log" >&2; exit 1; }
@@ -156,7 +157,7 @@ printf '  resident memory: VmRSS %s MiB, VmHWM %s MiB (after 10 scrapes over ~5 
 stop_pid "$pid"
 
 # CPU per scrape with sweeps out of the way (interval 1h): render + HTTP only.
-"$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --collection.interval 1h --no-collector.process \
+"$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --collection.interval 1h --no-collector.process --storage.path "$out/store" \
     --log.level warning >"$out/daemon-scrape.log" 2>&1 &
 pid=$!; pids+=("$pid")
 wait_http "http://127.0.0.1:$PORT/metrics" "$pid" || { echo "daemon did not start, see $out/daemon-scrape.log" >&2; exit 1; }
