@@ -249,7 +249,7 @@ struct SweepChain: Sendable {
     }
 
     mutating func append(_ sweep: Sweep, encoder: JSONEncoder, db: Database) throws {
-        let (template, numbers) = SweepFrameCodec.split(Array(try encoder.encode(sweep)))
+        let (template, numbers) = SweepFrameCodec.split(SweepJSONWriter.encode(sweep))
         let templateID: Int64
         if let known = self.templateIDs[template] {
             templateID = known
