@@ -1,5 +1,8 @@
 import Detectors
+import AsyncHTTPClient
 import Foundation
+import NIOCore
+import NIOHTTP1
 import Testing
 
 @testable import InterferenceWatch
@@ -12,20 +15,33 @@ struct HistoryDaemonTests {
         Exposition(text: try await daemon.get("/metrics").body).value(name, [:])
     }
 
-    static func start(_ storage: String, interval: String = "200ms") throws -> DaemonProcess {
+    static func start(_ storage: String, interval: String = "200ms", config: String? = nil) throws -> DaemonProcess {
         let root = TestPaths.fixture("v2-psi")
         return try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
-                                             "--collection.interval", interval, "--storage.path", storage])
+                                             "--collection.interval", interval, "--storage.path", storage,
+                                             "--detection.window", "1s"] + (config.map { ["--config", $0] } ?? []))
+    }
+
+    /// Pushes one sample per server of group `api`.
+    static func push(_ daemon: DaemonProcess, seconds: Double) async throws {
+        var request = HTTPClientRequest(url: "http://\(daemon.address)/api/v1/samples")
+        request.method = .POST
+        request.body = .bytes(ByteBuffer(string: #"[{"group": "api", "server": "a", "seconds": \#(seconds)}, {"group": "api", "server": "b", "seconds": \#(seconds)}]"#))
+        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        #expect(response.status.code == 202)
     }
 
     @Test func sigkillLosesAtMostTheLastIntervalAndARestartGoesOn() async throws {
         let tree = try TemporaryTree()
         let storage = tree.root + "/state"
-        let first = try Self.start(storage)
+        try tree.write("config.yaml", "groups:\n  - name: api\n    servers:\n      - {name: a}\n      - {name: b}\n")
+        let first = try Self.start(storage, config: tree.root + "/config.yaml")
+        for _ in 0..<5 { try await Self.push(first, seconds: 0.25) }
         let writing = try await eventually(within: 60, every: .milliseconds(100)) {
             (try await Self.metric(first, "interferencewatch_storage_writes_total") ?? 0) >= 4
         }
         #expect(writing)
+        try await Task.sleep(for: .milliseconds(1500))  // past one flush, so the pushes are on disk
         let killedAt = Date().timeIntervalSince1970
         kill(first.process.processIdentifier, SIGKILL)
         first.process.waitUntilExit()
@@ -39,7 +55,7 @@ struct HistoryDaemonTests {
         #expect(zip(sweeps, sweeps.dropFirst()).allSatisfy { $0.atSeconds < $1.atSeconds })
 
         // The daemon starts again on the same file and carries on: a second run, more sweeps, the old ones intact.
-        let second = try Self.start(storage)
+        let second = try Self.start(storage, config: tree.root + "/config.yaml")
         defer { second.stop() }
         let more = try await eventually(within: 60, every: .milliseconds(100)) {
             (try await Self.metric(second, "interferencewatch_storage_writes_total") ?? 0) >= 3
@@ -49,6 +65,18 @@ struct HistoryDaemonTests {
         let after = try HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
         #expect(try after.runs().count == 2)
         #expect(Array(try after.sweeps(from: 0, to: .infinity).prefix(sweeps.count)) == sweeps)
+
+        // A report made after the restart still shows the latency and memory recorded before the kill.
+        let report = try ReportTests.runReport(["--storage.path", storage, "--from", "0", "--group", "api", "--format", "json"])
+        #expect(report.status == 0, "\(report.stderr)")
+        let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
+        let charts = json?["charts"] as? [[String: Any]] ?? []
+        func points(_ id: String) -> [[Double]] {
+            let series = charts.first { $0["id"] as? String == id }?["series"] as? [[String: Any]] ?? []
+            return series.flatMap { $0["points"] as? [[Double]] ?? [] }
+        }
+        #expect(points("task-time").contains { $0[0] < killedAt && $0[1] == 0.25 }, "\(points("task-time"))")
+        #expect(points("host-memory").contains { $0[0] < killedAt })
     }
 
     @Test func theAdviceSurvivesARestart() async throws {
