@@ -5,7 +5,7 @@ import GRDB
 /// The history file: SQLite in WAL mode at `<storage.path>/history.sqlite`, through GRDB.
 ///
 /// What it keeps, raw so a later version replays it through better detectors: sweeps (zstd frames of
-/// ``SweepFrameCodec``, one row per sweep), latency samples (a zstd JSON batch per write), finding lifecycle events
+/// ``SweepFrameCodec``, one row per sweep), latency samples (a zstd ``LatencyBatchCodec`` batch per write), finding lifecycle events
 /// and episodes, each detection
 /// window's verdicts, the runs of the daemon (when each started, with its groups and learned baselines, so replay
 /// can start where the live engine did) and small state (the advisor's history, the baselines).

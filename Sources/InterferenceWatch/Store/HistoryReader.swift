@@ -60,10 +60,9 @@ struct HistoryReader: Sendable {
             try Data.fetchAll(db, sql: "SELECT samples FROM latency_batches WHERE last_recorded >= ? AND first_recorded <= ? ORDER BY id",
                               arguments: [from, to])
         }
-        let decoder = Self.decoder
         var samples: [LatencySample] = []
         for blob in blobs {
-            samples += try decoder.decode([LatencySample].self, from: Data(Zstd.decompress(Array(blob))))
+            samples += try LatencyBatchCodec.decode(Zstd.decompress(Array(blob)))
                 .filter { $0.arrivalSeconds >= from && $0.arrivalSeconds <= to }
         }
         return samples

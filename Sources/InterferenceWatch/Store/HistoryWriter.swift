@@ -187,7 +187,7 @@ final class HistoryWriter: Sendable {
                 if !samples.isEmpty {
                     let arrivals = samples.map(\.arrivalSeconds)
                     try db.execute(sql: "INSERT INTO latency_batches (first_recorded, last_recorded, count, samples) VALUES (?, ?, ?, ?)",
-                                   arguments: [arrivals.min()!, arrivals.max()!, samples.count, Data(try Zstd.compress(Array(encoder.encode(samples))))])
+                                   arguments: [arrivals.min()!, arrivals.max()!, samples.count, Data(try Zstd.compress(LatencyBatchCodec.encode(samples)))])
                 }
             }
             chain = next

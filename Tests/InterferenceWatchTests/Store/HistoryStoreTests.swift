@@ -203,3 +203,20 @@ struct SweepJSONWriterTests {
         }
     }
 }
+
+struct LatencyBatchCodecTests {
+    @Test func everyFieldReadsBackExactly() throws {
+        let samples = [
+            LatencySample(group: "g", server: "s1", source: .probe, seconds: 1.25, serverSeconds: 1.1, atSeconds: 1_767_225_601.123456,
+                          recordedAtSeconds: 1_767_225_602.3),
+            LatencySample(group: "g", server: "s2", source: .scrape, seconds: 0, outcome: .timeout, atSeconds: -1),
+            LatencySample(group: "h\u{1}é", server: "s1", source: .push, seconds: .leastNonzeroMagnitude, outcome: .error("status 500"),
+                          atSeconds: 0, recordedAtSeconds: 5),
+        ]
+        let bytes = LatencyBatchCodec.encode(samples)
+        #expect(try LatencyBatchCodec.decode(bytes) == samples)
+        #expect(try LatencyBatchCodec.decode(LatencyBatchCodec.encode([])) == [])
+        #expect(throws: LatencyBatchCodec.CodecError.self) { try LatencyBatchCodec.decode(Array(bytes.dropLast(3))) }
+        #expect(throws: LatencyBatchCodec.CodecError.self) { try LatencyBatchCodec.decode([9]) }
+    }
+}
