@@ -89,7 +89,10 @@ struct StoreBenchCommand: ParsableCommand {
             }
             let sweep = Sweep(atSeconds: t, host: HostSample(meminfoBytes: meminfo, vmstat: vmstat, pressure: [.memory: pressure, .io: pressure]),
                               workloads: samples, vms: vmSamples, vmWorkloads: Dictionary(uniqueKeysWithValues: (0..<self.vms).map { ("vm\($0)", "w\($0)") }))
-            if second == 0 { values = SweepFrameCodec.split(Array(try JSONEncoder().encode(sweep))).numbers.count }
+            if second == 0 {
+                values = SweepFrameCodec.split(SweepJSONWriter.encode(sweep)).numbers.count
+                Self.breakdown(sweep)
+            }
             writer.enqueue(.sweep(sweep))
             if let step = detection.ingest(sweep, samples: { log.samples(group: $0, from: $1, to: $2) }) { writer.enqueue(.step(step)) }
             var round: [LatencySample] = []
@@ -146,5 +149,25 @@ struct StoreBenchCommand: ParsableCommand {
     static func keys(_ path: String, separator: Character) -> [String] {
         let text = (try? String(contentsOfFile: path, encoding: .utf8)) ?? ""
         return text.split(separator: "\n").compactMap { line in line.split(separator: separator).first.map(String.init) }
+    }
+
+    /// CPU of each step of storing one sweep, over 200 repetitions, so the writer's cost can be placed.
+    static func breakdown(_ sweep: Sweep) {
+        func measure(_ name: String, _ body: () throws -> Void) {
+            let start = BenchCommand.cpuSeconds()
+            for _ in 0..<200 { try? body() }
+            print("  \(name)_us=" + String(format: "%.1f", (BenchCommand.cpuSeconds() - start) / 200 * 1e6))
+        }
+        let json = SweepJSONWriter.encode(sweep)
+        let (template, numbers) = SweepFrameCodec.split(json)
+        let frame = SweepFrameCodec.encodeFrame(numbers, previous: numbers)
+        print("store breakdown per sweep (json \(json.count) B, template \(template.count) B, frame \(frame.count) B):")
+        measure("json") { _ = SweepJSONWriter.encode(sweep) }
+        measure("split") { _ = SweepFrameCodec.split(json) }
+        measure("json_split") { _ = SweepJSONWriter.split(sweep) }
+        measure("frame") { _ = SweepFrameCodec.encodeFrame(numbers, previous: numbers) }
+        measure("zstd_frame") { _ = try Zstd.compress(frame) }
+        let copy = template
+        measure("template_compare") { _ = copy == template }
     }
 }

@@ -240,18 +240,23 @@ struct SweepChain: Sendable {
 
     private var templateIDs: [[UInt8]: Int64] = [:]
     private var previousTemplate: Int64?
+    private var previousTemplateBytes: [UInt8]?
     private var previousNumbers: [SweepFrameCodec.Number]?
     private var framesSinceKeyframe = 0
 
     mutating func forceKeyframe() {
         self.previousNumbers = nil
         self.previousTemplate = nil
+        self.previousTemplateBytes = nil
     }
 
     mutating func append(_ sweep: Sweep, encoder: JSONEncoder, db: Database) throws {
-        let (template, numbers) = SweepFrameCodec.split(SweepJSONWriter.encode(sweep))
+        let (template, numbers) = SweepJSONWriter.split(sweep)
         let templateID: Int64
-        if let known = self.templateIDs[template] {
+        if let previous = self.previousTemplateBytes, let id = self.previousTemplate, previous == template {
+            // The common case: the same names and structure as the last sweep; no hashing of the whole template.
+            templateID = id
+        } else if let known = self.templateIDs[template] {
             templateID = known
         } else {
             try db.execute(sql: "INSERT INTO sweep_templates (bytes) VALUES (?)", arguments: [Data(try Zstd.compress(template))])
@@ -266,6 +271,7 @@ struct SweepChain: Sendable {
         try db.execute(sql: "INSERT INTO sweeps (at_seconds, template_id, keyframe, frame) VALUES (?, ?, ?, ?)",
                        arguments: [sweep.atSeconds, templateID, keyframe ? 1 : 0, Data(try Zstd.compress(frame))])
         self.previousTemplate = templateID
+        self.previousTemplateBytes = template
         self.previousNumbers = numbers
         self.framesSinceKeyframe = keyframe ? 1 : self.framesSinceKeyframe + 1
     }

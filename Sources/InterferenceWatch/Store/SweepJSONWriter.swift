@@ -8,12 +8,25 @@ import Detectors
 /// two cannot drift apart unnoticed.
 struct SweepJSONWriter {
     private(set) var bytes: [UInt8] = []
+    /// Split mode (``split(_:)``): numbers go here as values and `bytes` gets ``SweepFrameCodec/numberMark``, which is
+    /// what ``SweepFrameCodec/split(_:)`` would make of the JSON, without printing and re-parsing every number.
+    private var numbers: [SweepFrameCodec.Number]?
 
     static func encode(_ sweep: Sweep) -> [UInt8] {
         var writer = SweepJSONWriter()
-        writer.bytes.reserveCapacity(16 << 10)
+        writer.bytes.reserveCapacity(48 << 10)
         writer.sweep(sweep)
         return writer.bytes
+    }
+
+    /// The sweep's template and numbers, as `SweepFrameCodec.split(encode(sweep))` gives them.
+    static func split(_ sweep: Sweep) -> (template: [UInt8], numbers: [SweepFrameCodec.Number]) {
+        var writer = SweepJSONWriter()
+        writer.bytes.reserveCapacity(40 << 10)
+        writer.numbers = []
+        writer.numbers!.reserveCapacity(2048)
+        writer.sweep(sweep)
+        return (writer.bytes, writer.numbers!)
     }
 
     private mutating func sweep(_ sweep: Sweep) {
@@ -211,6 +224,11 @@ struct SweepJSONWriter {
     }
 
     private mutating func unsigned(_ value: UInt64) {
+        if self.numbers != nil {
+            self.numbers!.append(.unsigned(value))
+            self.bytes.append(SweepFrameCodec.numberMark)
+            return
+        }
         if value < 10 {
             self.bytes.append(UInt8(ascii: "0") + UInt8(value))
             return
@@ -231,6 +249,11 @@ struct SweepJSONWriter {
     }
 
     private mutating func signed(_ value: Int64) {
+        if value < 0, self.numbers != nil {
+            self.numbers!.append(.negative(value.magnitude))
+            self.bytes.append(SweepFrameCodec.numberMark)
+            return
+        }
         if value < 0 {
             self.bytes.append(UInt8(ascii: "-"))
             self.unsigned(value.magnitude)
@@ -248,6 +271,11 @@ struct SweepJSONWriter {
         }
         if value == value.rounded(), abs(value) < 1e15 {
             self.signed(Int64(value))
+            return
+        }
+        if self.numbers != nil {
+            self.numbers!.append(.text(Array(value.description.utf8)))
+            self.bytes.append(SweepFrameCodec.numberMark)
             return
         }
         self.bytes += Array(value.description.utf8)
