@@ -18,6 +18,8 @@ let package = Package(
         .package(url: "https://github.com/jpsim/Yams", from: "6.2.2"),
         .package(url: "https://github.com/apple/swift-nio", from: "2.101.3"),
         .package(url: "https://github.com/groue/GRDB.swift", from: "7.10.0"),
+        .package(url: "https://github.com/apple/swift-crypto", from: "4.5.2"),
+        .package(url: "https://github.com/apple/swift-nio-ssl", from: "2.37.6"),
     ],
     targets: [
         // Pure: samples, derived models, detectors. No file or network I/O, no dependencies.
@@ -27,6 +29,8 @@ let package = Package(
         .target(name: "Parsers", dependencies: ["Detectors"]),
         // libproc2 (procps 4, Debian's libproc2-dev): process enumeration only.
         .systemLibrary(name: "CProc2", pkgConfig: "libproc2", providers: [.apt(["libproc2-dev"])]),
+        // stat(2) and clock_gettime(2) behind plain functions (see its header for why).
+        .target(name: "CFileShims"),
         // zstd (Debian's libzstd-dev): the history store's frame compression.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
         .executableTarget(
@@ -36,7 +40,10 @@ let package = Package(
                 "Parsers",
                 "CProc2",
                 "CZstd",
+                "CFileShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
+                .product(name: "NIOSSL", package: "swift-nio-ssl"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "ServiceLifecycle", package: "swift-service-lifecycle"),
@@ -61,6 +68,7 @@ let package = Package(
                 "Parsers",
                 "TestKit",
                 .product(name: "GRDB", package: "GRDB.swift"),
+                .product(name: "Crypto", package: "swift-crypto"),
                 .product(name: "ArgumentParser", package: "swift-argument-parser"),
                 .product(name: "Logging", package: "swift-log"),
                 .product(name: "Hummingbird", package: "hummingbird"),
@@ -76,7 +84,7 @@ let package = Package(
     ]
 )
 
-for target in package.targets where target.type != .system {
+for target in package.targets where target.type != .system && target.name != "CFileShims" {
     var settings = target.swiftSettings ?? []
     settings.append(.enableUpcomingFeature("ExistentialAny"))
     settings.append(.enableUpcomingFeature("MemberImportVisibility"))

@@ -13,10 +13,11 @@ struct DaemonConfig: Sendable, Equatable {
     var workloads: [WorkloadRule] = []
     var vms = VMSettings()
     var groups: [GroupSettings] = []
+    var alerts = AlertSettings()
     var push = PushSettings()
 
     /// The keys this version understands at the top level.
-    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups", "push"]
+    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups", "push", "alerts"]
 
     static func load(path: String) throws -> DaemonConfig {
         let text: String
@@ -52,6 +53,7 @@ struct DaemonConfig: Sendable, Equatable {
         if let qmp = top["qmp"] { try config.vms.parseQMP(qmp) }
         if let libvirt = top["libvirt"] { try config.vms.parseLibvirt(libvirt) }
         if let push = top["push"] { config.push = try PushSettings.parse(push) }
+        if let alerts = top["alerts"] { config.alerts = try AlertSettings.parse(alerts) }
         if let groups = top["groups"] {
             var names: Set<String> = []
             for entry in try groups.sequence() {

@@ -1,3 +1,4 @@
+import CFileShims
 import Foundation
 import Logging
 
@@ -70,12 +71,12 @@ struct StderrLogHandler: LogHandler {
     }
 
     private static func timestamp() -> String {
-        var now = timespec()
-        clock_gettime(CLOCK_REALTIME, &now)
-        var seconds = now.tv_sec
+        var wholeSeconds: Int64 = 0, nanoseconds: Int64 = 0
+        iw_realtime(&wholeSeconds, &nanoseconds)
+        var seconds = time_t(wholeSeconds)
         var parts = tm()
         gmtime_r(&seconds, &parts)
         return String(format: "%04d-%02d-%02dT%02d:%02d:%02d.%03dZ", parts.tm_year + 1900, parts.tm_mon + 1, parts.tm_mday,
-                      parts.tm_hour, parts.tm_min, parts.tm_sec, now.tv_nsec / 1_000_000)
+                      parts.tm_hour, parts.tm_min, parts.tm_sec, Int(nanoseconds / 1_000_000))
     }
 }

@@ -1,4 +1,4 @@
-import Glibc
+import CFileShims
 
 /// How the cgroup filesystem is mounted under the configured root.
 ///
@@ -37,12 +37,10 @@ enum CgroupLayout: Sendable, Equatable {
     }
 
     static func isFile(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFREG
+        iw_file_type(path) == iw_type_regular()
     }
 
     static func isDirectory(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFDIR
+        iw_file_type(path) == iw_type_directory()
     }
 }

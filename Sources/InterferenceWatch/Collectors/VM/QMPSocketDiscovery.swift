@@ -1,3 +1,4 @@
+import CFileShims
 import Glibc
 
 /// Expands the configured QMP socket paths and globs into the sockets to watch.
@@ -41,7 +42,6 @@ struct QMPSocketDiscovery: Sendable, Equatable {
     }
 
     static func isSocket(_ path: String) -> Bool {
-        var info = stat()
-        return stat(path, &info) == 0 && (info.st_mode & S_IFMT) == S_IFSOCK
+        iw_file_type(path) == iw_type_socket()
     }
 }
