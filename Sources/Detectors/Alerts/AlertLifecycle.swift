@@ -72,8 +72,8 @@ public struct AlertLifecycle: Sendable, Equatable {
             }
         }
         self.resolved.removeAll { now - ($0.resolvedAtSeconds ?? now) > self.resolvedRetentionSeconds }
-        // A rule removed by a reload takes its alerts with it, resolved.
-        return transitions.sorted { ($0.alert.identity, $0.to.rawValue) < ($1.alert.identity, $1.to.rawValue) }
+        // By alert, each alert's steps in the order they happened.
+        return transitions.enumerated().sorted { ($0.element.alert.identity, $0.offset) < ($1.element.alert.identity, $1.offset) }.map(\.element)
     }
 
     /// Firing alerts, then resolved ones still reported, each by identity.

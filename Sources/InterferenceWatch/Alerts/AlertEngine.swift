@@ -29,14 +29,17 @@ final class AlertEngine: Sendable {
     @discardableResult
     func evaluate(_ sweep: Sweep, verdicts: [GroupVerdict], advice: HostMemoryRecommendation?) -> [AlertLifecycle.Transition] {
         let pageSize = self.pageSizeBytes
-        let transitions = self.state.withLock { state -> [AlertLifecycle.Transition] in
+        let (transitions, reported) = self.state.withLock { state -> ([AlertLifecycle.Transition], [Alert]) in
             let candidates = AlertConditions.candidates(rules: state.rules, previous: state.previous, current: sweep, verdicts: verdicts,
                                                         serverWorkloads: state.serverWorkloads, advice: advice, pageSizeBytes: pageSize)
             state.previous = sweep
-            return state.lifecycle.evaluate(nowSeconds: sweep.atSeconds, rules: state.rules, candidates: candidates)
+            let transitions = state.lifecycle.evaluate(nowSeconds: sweep.atSeconds, rules: state.rules, candidates: candidates)
+            return (transitions, state.lifecycle.reported)
         }
+        let sinks = self.sinks.withLock { $0 }
+        for sink in sinks { sink.update(reported) }
         guard !transitions.isEmpty else { return [] }
-        for sink in self.sinks.withLock({ $0 }) { sink.notify(transitions) }
+        for sink in sinks { sink.notify(transitions) }
         self.onTransitions(transitions)
         return transitions
     }

@@ -6,6 +6,7 @@ import NIOCore
 import NIOHTTP1
 import NIOSSL
 import ServiceLifecycle
+import Synchronization
 
 /// Sends alerts to Alertmanager's API v2 as Prometheus does: every firing alert with `endsAt` = now + 4 x the resend
 /// interval, re-sent every interval; a resolved alert with `endsAt` = when it resolved, re-sent for 15 minutes; to every
@@ -20,7 +21,7 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
 
     private let targets: [Target]
     private let resendInterval: Duration
-    private let current: @Sendable () -> [Alert]
+    private let current = Mutex<[Alert]>([])
     private let generatorURL: @Sendable (Alert) -> String
     private let counters: NotificationCounters
     private let logger: Logger
@@ -29,11 +30,10 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
 
     var name: String { "alertmanager" }
 
-    init(targets: [Target], resendInterval: Duration, current: @escaping @Sendable () -> [Alert],
-         generatorURL: @escaping @Sendable (Alert) -> String, counters: NotificationCounters, logger: Logger) {
+    init(targets: [Target], resendInterval: Duration, generatorURL: @escaping @Sendable (Alert) -> String,
+         counters: NotificationCounters, logger: Logger) {
         self.targets = targets
         self.resendInterval = resendInterval
-        self.current = current
         self.generatorURL = generatorURL
         self.counters = counters
         self.logger = logger
@@ -72,6 +72,10 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
         return Target(url: settings.url, authorization: authorization, client: client)
     }
 
+    func update(_ reported: [Alert]) {
+        self.current.withLock { $0 = reported }
+    }
+
     func notify(_ transitions: [AlertLifecycle.Transition]) {
         if transitions.contains(where: { $0.to == .firing || $0.to == .resolved }) { self.wake.yield() }
     }
@@ -98,7 +102,7 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
         defer { ticks.cancel() }
         var failing: Set<String> = []
         for await _ in self.wakeups.cancelOnGracefulShutdown() {
-            let alerts = self.current()
+            let alerts = self.current.withLock { $0 }
             guard !alerts.isEmpty else { continue }
             let body = Self.payload(alerts, nowSeconds: Date().timeIntervalSince1970, resendSeconds: resendSeconds, generatorURL: self.generatorURL)
             guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else { continue }

@@ -1,4 +1,5 @@
 import ArgumentParser
+import AsyncHTTPClient
 import CProc2
 import Detectors
 import Foundation
@@ -36,6 +37,14 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("storage.retention.size"),
             help: "Largest history file (e.g. 2GB, 512MiB); the oldest hours go first. 0 means no cap.")
     var storageRetentionSize = "0"
+
+    @Option(name: .customLong("alertmanager.url"),
+            help: "An Alertmanager to send alerts to (repeatable; added to the config's alerts.alertmanagers).")
+    var alertmanagerURLs: [String] = []
+
+    @Option(name: .customLong("web.external-url"),
+            help: "The URL the daemon is reached at, for links in alerts (default http://<host name>:<port>).")
+    var externalURL: String?
 
     @Option(name: .customLong("advice.window"), help: "How far back the host-RAM advice takes its peak demand (e.g. 24h, 7d).")
     var adviceWindow = "24h"
@@ -165,6 +174,28 @@ struct RunCommand: AsyncParsableCommand {
         let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
 
+        // Alerts: the log always; webhooks and Alertmanagers from the config and --alertmanager.url.
+        let counters = NotificationCounters()
+        let external = self.externalURL.map { $0.hasSuffix("/") ? String($0.dropLast()) : $0 }
+            ?? "http://\(ProcessInfo.processInfo.hostName):\(settings.address.port)"
+        let generatorURL: @Sendable (Alert) -> String = { alert in
+            guard let group = alert.labels["group"] else { return external + "/" }
+            let from = Int64(alert.activeSinceSeconds - 600)
+            return external + "/api/v1/report?from=\(from)&group=\(group.addingPercentEncoding(withAllowedCharacters: .urlQueryAllowed) ?? group)&format=html"
+        }
+        let alertSinks: [any AlertSink & Service]
+        do {
+            alertSinks = try Self.alertSinks(config: config, extraAlertmanagers: self.alertmanagerURLs, counters: counters,
+                                             generatorURL: generatorURL, logger: logger)
+        } catch {
+            logger.critical("invalid config", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
+        let alertEngine = AlertEngine(rules: config.alerts.rules, serverWorkloads: config.serverWorkloads, pageSizeBytes: pageSizeBytes,
+                                      sinks: [LogAlertSink(logger: logger, counters: counters)] + alertSinks,
+                                      onTransitions: { for transition in $0 { writer.enqueue(.alert(transition)) } })
+        let alertService = AlertService(engine: alertEngine, detection: engine, advice: advice, sweeps: publisher.subscribe("alerts"))
+
         // One sweep before serving, so the first scrape already has data (VMs included: one bounded read first).
         await vmServices.readAllOnce(within: .seconds(3))
         sampler.sweepOnce()
@@ -174,8 +205,11 @@ struct RunCommand: AsyncParsableCommand {
         let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(pageSizeBytes))
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
-            extraFamilies: { recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families() },
-            engine: engine, advice: advice, push: push, history: history))
+            extraFamilies: {
+                recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families()
+                    + alertEngine.families(counters: counters)
+            },
+            engine: engine, advice: advice, push: push, history: history, alerts: alertEngine))
         let address = settings.address
         let app = Application(
             router: router,
@@ -204,6 +238,10 @@ struct RunCommand: AsyncParsableCommand {
                 recorder.declare(groups: config.groups)
                 engine.reconfigure(groups: config.detectionGroups)
                 latency.reconfigure(groups: config.groups)
+                alertEngine.reconfigure(rules: config.alerts.rules, serverWorkloads: config.serverWorkloads)
+                if config.alerts.alertmanagers != live.current.alerts.alertmanagers || config.alerts.webhooks != live.current.alerts.webhooks {
+                    logger.warning("alert sink changes take effect after a restart; the rules are reloaded")
+                }
             })
         logger.info("starting", metadata: [
             "version": "\(InterferenceWatchCommand.version)", "collectors": "\(runner.withRunner { $0.collectorNames }.joined(separator: ","))",
@@ -212,7 +250,8 @@ struct RunCommand: AsyncParsableCommand {
         ])
         // In dependency order: each service may use those before it; shutdown runs in reverse.
         // History comes before its producers, so at shutdown it stops after them and writes what they queued.
-        let services: [any Service] = [vmServices, sampler, historyService, detection, adviceService, latency, reloader, app]
+        let services: [any Service] = [vmServices, sampler, historyService, detection, adviceService] + alertSinks
+            + [alertService, latency, reloader, app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],
@@ -239,5 +278,35 @@ struct RunCommand: AsyncParsableCommand {
             logger.warning("stored advice history unreadable, starting it again", metadata: ["error": "\(error)"])
         }
         return (baselines, advice)
+    }
+
+    /// The webhook and Alertmanager sinks of a config, plus `--alertmanager.url`; auth and CA files are read here.
+    static func alertSinks(config: DaemonConfig, extraAlertmanagers: [String], counters: NotificationCounters,
+                           generatorURL: @escaping @Sendable (Alert) -> String, logger: Logger) throws -> [any AlertSink & Service] {
+        var sinks: [any AlertSink & Service] = []
+        let file = config.push.configFile
+        for webhook in config.alerts.webhooks {
+            var secret: [UInt8]?
+            if let path = webhook.secretFile {
+                do {
+                    secret = Array(try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
+                } catch {
+                    throw ConfigError(file: file, line: webhook.line, message: "alerts.webhooks: cannot read secret_file \(path): \(error.localizedDescription)")
+                }
+            }
+            sinks.append(WebhookSink(url: webhook.url, secret: secret, counters: counters, generatorURL: generatorURL, logger: logger))
+        }
+        var targets = try config.alerts.alertmanagers.map { try AlertmanagerSink.target($0, file: file) }
+        for url in extraAlertmanagers {
+            guard let parsed = URL(string: url), ["http", "https"].contains(parsed.scheme ?? ""), parsed.host != nil else {
+                throw ConfigError(file: "--alertmanager.url", line: 0, message: "\"\(url)\" is not an http(s) URL")
+            }
+            targets.append(.init(url: url.hasSuffix("/") ? String(url.dropLast()) : url, authorization: nil, client: .shared))
+        }
+        if !targets.isEmpty {
+            sinks.append(AlertmanagerSink(targets: targets, resendInterval: .seconds(Int64(config.alerts.resendIntervalSeconds)),
+                                          generatorURL: generatorURL, counters: counters, logger: logger))
+        }
+        return sinks
     }
 }

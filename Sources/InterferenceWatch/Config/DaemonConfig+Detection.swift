@@ -9,4 +9,10 @@ extension DaemonConfig {
             return SweepDetection.Group(name: group.name, servers: group.servers.map(\.name), workloadOfServer: workloads)
         }
     }
+
+    /// Group name to the workloads its servers run in (for the server memory-pressure alert).
+    var serverWorkloads: [String: [String]] {
+        Dictionary(self.detectionGroups.map { group in (group.name, group.servers.compactMap { group.workloadOfServer[$0] }) },
+                   uniquingKeysWith: { a, _ in a })
+    }
 }

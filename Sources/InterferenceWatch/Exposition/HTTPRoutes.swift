@@ -17,6 +17,7 @@ enum HTTPRoutes {
         var advice: HostMemoryAdvice?
         var push: PushIntake?
         var history: HistoryReader?
+        var alerts: AlertEngine?
         var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     }
 
@@ -54,6 +55,12 @@ enum HTTPRoutes {
         }
         if let engine = sources.engine {
             router.get("/api/v1/findings") { _, _ -> Response in APIJSON.response(engine.findingsDocument()) }
+        }
+        if let alerts = sources.alerts {
+            let engine = sources.engine
+            router.get("/api/v1/alerts") { _, _ -> Response in
+                APIJSON.response(alerts.alertsDocument(findings: engine?.findings ?? [], generatedAt: sources.now()))
+            }
         }
         if let advice = sources.advice {
             router.get("/api/v1/advice") { _, _ -> Response in APIJSON.response(advice.adviceDocument()) }

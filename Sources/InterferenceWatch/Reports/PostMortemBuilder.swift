@@ -89,6 +89,11 @@ struct PostMortemBuilder {
                          text: "\(f.kind.rawValue) \(event.change.rawValue) for \(who) (\(ratio))\(cause)")
         }
         timeline += self.memoryEvents(sweeps, servers: Set(involved.prefix(servers.count)))
+        for transition in try self.reader.alertTransitions(from: start, to: end)
+        where (transition.to == .firing || transition.to == .resolved) && (transition.alert.labels["group"] ?? groupName) == groupName {
+            timeline.append(.init(atSeconds: transition.atSeconds, kind: .alert,
+                                  text: "alert \(transition.alert.rule) \(transition.to.rawValue): \(transition.alert.annotations["summary"] ?? "")"))
+        }
         timeline.sort { ($0.atSeconds, $0.kind.rawValue) < ($1.atSeconds, $1.kind.rawValue) }
 
         let slowdown = verdicts.flatMap(\.servers).compactMap(\.slowdownRatio).filter(\.isFinite).max()

@@ -134,6 +134,12 @@ final class HistoryDatabase: Sendable {
                 CREATE INDEX verdicts_end ON verdicts(grp, end_seconds);
                 """)
         }
+        migrator.registerMigration("v3: alert transitions") { db in
+            try db.execute(sql: """
+                CREATE TABLE alert_events (id INTEGER PRIMARY KEY, at_seconds REAL NOT NULL, transition TEXT NOT NULL);
+                CREATE INDEX alert_events_at ON alert_events(at_seconds);
+                """)
+        }
         return migrator
     }
 

@@ -104,6 +104,14 @@ struct HistoryReader: Sendable {
         }
     }
 
+    /// Alert transitions in `[from, to]`, oldest first.
+    func alertTransitions(from: Double, to: Double) throws -> [AlertLifecycle.Transition] {
+        try self.database.pool.read { db in
+            try String.fetchAll(db, sql: "SELECT transition FROM alert_events WHERE at_seconds >= ? AND at_seconds <= ? ORDER BY id",
+                                arguments: [from, to]).map { try Self.decoder.decode(AlertLifecycle.Transition.self, from: Data($0.utf8)) }
+        }
+    }
+
     /// The group's window verdicts that ended in `[from, to]`, oldest first (all groups when `group` is nil).
     func verdicts(group: String?, from: Double, to: Double) throws -> [GroupVerdict] {
         try self.database.pool.read { db in

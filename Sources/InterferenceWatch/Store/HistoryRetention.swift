@@ -51,6 +51,8 @@ struct HistoryRetention: Sendable {
             count += db.changesCount
             try db.execute(sql: "DELETE FROM finding_events WHERE at_seconds < ?", arguments: [cutoff])
             count += db.changesCount
+            try db.execute(sql: "DELETE FROM alert_events WHERE at_seconds < ?", arguments: [cutoff])
+            count += db.changesCount
             try db.execute(sql: "DELETE FROM episodes WHERE resolved_at IS NOT NULL AND resolved_at < ?", arguments: [cutoff])
             count += db.changesCount
             return count

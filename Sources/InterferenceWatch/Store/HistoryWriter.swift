@@ -19,6 +19,7 @@ final class HistoryWriter: Sendable {
         /// A small document kept under a key (the advisor's state, the baselines).
         case state(key: String, value: Data, atSeconds: Double)
         case run(DetectionRun)
+        case alert(AlertLifecycle.Transition)
     }
 
     /// Counters for the exposition.
@@ -176,6 +177,9 @@ final class HistoryWriter: Sendable {
                     case .state(let key, let value, let at):
                         try db.execute(sql: "INSERT OR REPLACE INTO state (key, value, updated_at) VALUES (?, ?, ?)",
                                        arguments: [key, String(decoding: value, as: UTF8.self), at])
+                    case .alert(let transition):
+                        try db.execute(sql: "INSERT INTO alert_events (at_seconds, transition) VALUES (?, ?)",
+                                       arguments: [transition.atSeconds, String(decoding: try encoder.encode(transition), as: UTF8.self)])
                     case .run(let run):
                         // Episodes a previous run left open ended with it.
                         try db.execute(sql: "UPDATE episodes SET resolved_at = ? WHERE resolved_at IS NULL", arguments: [run.startedAtSeconds])

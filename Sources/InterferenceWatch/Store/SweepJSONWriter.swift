@@ -283,6 +283,16 @@ struct SweepJSONWriter {
 
     private mutating func string(_ text: String) {
         self.bytes.append(UInt8(ascii: "\""))
+        // Names and keys almost never need escaping: copy them whole.
+        let plain = text.utf8.withContiguousStorageIfAvailable { buffer -> Bool in
+            for byte in buffer where byte < 0x20 || byte == UInt8(ascii: "\"") || byte == UInt8(ascii: "\\") { return false }
+            self.bytes.append(contentsOf: buffer)
+            return true
+        }
+        if plain == true {
+            self.bytes.append(UInt8(ascii: "\""))
+            return
+        }
         for byte in text.utf8 {
             switch byte {
             case UInt8(ascii: "\""): self.bytes += [UInt8(ascii: "\\"), UInt8(ascii: "\"")]
