@@ -9,7 +9,7 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 packages=(libproc2-dev libsqlite3-dev libzstd-dev pkg-config ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
-              chromium python3-websocket)
+              chromium python3-websocket prometheus-alertmanager)
 fi
 
 missing=()
