@@ -284,7 +284,7 @@ struct RunCommand: AsyncParsableCommand {
     static func alertSinks(config: DaemonConfig, extraAlertmanagers: [String], counters: NotificationCounters,
                            generatorURL: @escaping @Sendable (Alert) -> String, logger: Logger) throws -> [any AlertSink & Service] {
         var sinks: [any AlertSink & Service] = []
-        let file = config.push.configFile
+        let file = config.file
         for webhook in config.alerts.webhooks {
             var secret: [UInt8]?
             if let path = webhook.secretFile {

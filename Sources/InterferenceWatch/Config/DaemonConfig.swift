@@ -14,6 +14,8 @@ struct DaemonConfig: Sendable, Equatable {
     var vms = VMSettings()
     var groups: [GroupSettings] = []
     var alerts = AlertSettings()
+    /// The file this was read from, for errors found after parsing (unreadable token or secret files).
+    var file = ""
     var push = PushSettings()
 
     /// The keys this version understands at the top level.
@@ -39,6 +41,7 @@ struct DaemonConfig: Sendable, Equatable {
         guard let root else { return DaemonConfig() }
         let top = try ConfigNode(node: root, file: file, keyPath: "").mapping(allowed: self.topLevelKeys)
         var config = DaemonConfig()
+        config.file = file
         if let workloads = top["workloads"] {
             var seen: [String: Int] = [:]
             for entry in try workloads.sequence() {

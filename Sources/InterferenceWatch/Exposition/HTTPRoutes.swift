@@ -123,8 +123,8 @@ enum HTTPRoutes {
         }
         return StatusPage(version: sources.renderer.version, telemetryPath: sources.telemetryPath, generatedAtSeconds: now,
                           latest: sources.latest.current.sweep, verdicts: sources.engine?.verdicts ?? [],
-                          advice: sources.advice?.recommendation(), episodes: episodes, serverSeries: servers,
-                          imbalanceSeries: imbalance)
+                          advice: sources.advice?.recommendation(), episodes: episodes, alerts: sources.alerts?.alerts ?? [],
+                          serverSeries: servers, imbalanceSeries: imbalance)
     }
 
     /// `GET /api/v1/report?episode=ID | from=T&to=T [&group=G] [&format=html|md|json]`, as `interference-watch report`.

@@ -13,6 +13,8 @@ struct StatusPage {
     var verdicts: [GroupVerdict]
     var advice: HostMemoryRecommendation?
     var episodes: [Episode]
+    /// Pending, firing and recently resolved alerts.
+    var alerts: [Alert] = []
     /// Per group and server, the last hour's median task time per minute.
     var serverSeries: [String: [String: [[Double]]]]
     /// Per group, the last hour's imbalance ratio per window.
@@ -67,6 +69,19 @@ struct StatusPage {
                 out += "<tr><td>\(HTML.escape(f.group))</td><td>\(HTML.escape(f.server ?? "all"))</td><td>\(f.kind.rawValue)</td>"
                     + "<td>\(f.ratio.isFinite ? String(format: "%.2fx", f.ratio) : "failing")</td><td>\(HTML.escape(TimeExpression.format(f.sinceSeconds)))</td>"
                     + "<td>\(HTML.escape(f.causes.first?.summary ?? "no memory signal"))</td></tr>\n"
+            }
+            out += "</table>\n"
+        }
+        out += "<h2>Alerts</h2>\n"
+        if self.alerts.isEmpty {
+            out += "<p class=\"ok\">None.</p>\n"
+        } else {
+            out += "<table><tr><th>alert</th><th>state</th><th>since</th><th>labels</th><th>summary</th></tr>\n"
+            for alert in self.alerts {
+                let labels = alert.labels.keys.sorted().filter { $0 != "alertname" }.map { "\($0)=\(alert.labels[$0]!)" }.joined(separator: " ")
+                let state = alert.state == .firing ? "<span class=\"bad\">firing</span>" : alert.state.rawValue
+                out += "<tr><td>\(HTML.escape(alert.rule))</td><td>\(state)</td><td>\(HTML.escape(TimeExpression.format(alert.activeSinceSeconds)))</td>"
+                    + "<td>\(HTML.escape(labels))</td><td>\(HTML.escape(alert.annotations["summary"] ?? ""))</td></tr>\n"
             }
             out += "</table>\n"
         }

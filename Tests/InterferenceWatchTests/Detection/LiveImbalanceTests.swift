@@ -27,12 +27,18 @@ struct LiveImbalanceTests {
         }
         let tree = try TemporaryTree()
         let servers = (0..<4).map { "      - {name: s\($0 + 1), url: \"http://127.0.0.1:\(ports[$0])/task\", cgroup: \(cgroups[$0].path)}" }
+        // The daemon's own alerts go to a webhook receiver, so the test sees exactly what would page someone.
+        let receiver = try await WebhookReceiver()
+        defer { receiver.stop() }
         try tree.write("config.yaml", """
             groups:
               - name: lab
                 probe: {interval: 100ms, timeout: 20s}
                 servers:
             \(servers.joined(separator: "\n"))
+            alerts:
+              webhooks:
+                - {url: "\(receiver.url)/hook"}
 
             """)
         // Wait for the four servers to answer before the daemon starts probing.
@@ -61,6 +67,7 @@ struct LiveImbalanceTests {
         try #require(calmWindows, "fewer than three windows closed: \(daemon.log.suffix(2000))")
         let calm = try await Self.findings(daemon)
         #expect(calm.isEmpty, "findings while calm: \(calm)")
+        #expect(receiver.received.isEmpty, "alerts while calm: \(receiver.received.compactMap { $0.json })")
 
         // Squeeze s2 below its 96 MiB heap: every request now faults its own swapped-out pages back in.
         let squeezed = cgroups[1]
@@ -94,6 +101,23 @@ struct LiveImbalanceTests {
             return !after.contains { ($0["server"] as? String) == "s2" }
         }
         #expect(resolved, "s2 still flagged after release: \(after)")
+
+        // Alerts: exactly one imbalance alert, for s2, with a memory cause, fired once and resolved.
+        func imbalance(_ status: String) -> [[String: Any]] {
+            receiver.received.compactMap(\.json).filter { document in
+                let labels = (document["alert"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
+                return document["status"] as? String == status && labels["alertname"] == "InterferenceWatchServerImbalance"
+            }
+        }
+        let alertResolved = await eventually(within: 30) { !imbalance("resolved").isEmpty }
+        #expect(alertResolved, "the imbalance alert did not resolve: \(receiver.received.compactMap(\.json))")
+        let fired = imbalance("firing")
+        #expect(fired.count == 1, "imbalance alerts fired: \(fired)")
+        let labels = (fired.first?["alert"] as? [String: Any])?["labels"] as? [String: String] ?? [:]
+        #expect(labels["server"] == "s2" && labels["group"] == "lab" && labels["kind"] == "imbalance")
+        #expect(["workload_swap", "workload_psi_memory", "workload_major_faults", "workload_refaults", "host_swap", "host_psi_memory"]
+            .contains(labels["cause"] ?? ""), "cause \(labels["cause"] ?? "none")")
+        print("live imbalance: one imbalance alert for s2 (cause \(labels["cause"] ?? "?")), resolved; other alerts: \(receiver.received.count - 2)")
         print("live imbalance: resolved \(Int(Date().timeIntervalSince(releasedAt))) s after the release; other servers flagged: 0")
 
         // History: the episode was recorded, and `replay` of the stored run gives exactly the recorded events.
