@@ -30,6 +30,8 @@ final class AlertEngine: Sendable {
     func evaluate(_ sweep: Sweep, verdicts: [GroupVerdict], advice: HostMemoryRecommendation?) -> [AlertLifecycle.Transition] {
         let pageSize = self.pageSizeBytes
         let (transitions, reported) = self.state.withLock { state -> ([AlertLifecycle.Transition], [Alert]) in
+            // The first sweep reaches the engine twice (at start-up and from the stream): once is enough.
+            if let previous = state.previous, previous.atSeconds == sweep.atSeconds { return ([], state.lifecycle.reported) }
             let candidates = AlertConditions.candidates(rules: state.rules, previous: state.previous, current: sweep, verdicts: verdicts,
                                                         serverWorkloads: state.serverWorkloads, advice: advice, pageSizeBytes: pageSize)
             state.previous = sweep

@@ -199,6 +199,11 @@ struct RunCommand: AsyncParsableCommand {
         // One sweep before serving, so the first scrape already has data (VMs included: one bounded read first).
         await vmServices.readAllOnce(within: .seconds(3))
         sampler.sweepOnce()
+        // The first scrape shows the advice and alert state of that first sweep too: both take it here, before their
+        // services start (each ignores a sweep it has already seen when the stream hands it over again).
+        let first = publisher.latest.current.sweep
+        advice.record(first)
+        alertEngine.evaluate(first, verdicts: [], advice: advice.recommendation())
 
         let push = PushIntake(recorder: recorder, servers: { PushIntake.servers(of: live.current.groups) },
                               token: { live.pushToken })

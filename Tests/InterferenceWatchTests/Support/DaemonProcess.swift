@@ -15,8 +15,20 @@ final class DaemonProcess: @unchecked Sendable {
     private let lock = NSLock()
 
     /// Starts the binary with `arguments` plus `--web.listen-address 127.0.0.1:0` and waits for its "listening" line.
+    /// A history directory of its own when the test gives none, so no test reads what another (or the host's own
+    /// daemon) left in the default `/var/lib/interference-watch`.
+    private let ownStorage: String?
+
     init(arguments: [String], timeoutSeconds: Double = 30) throws {
         self.process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+        var arguments = arguments
+        if !arguments.contains("--storage.path") {
+            let storage = NSTemporaryDirectory() + "iw-daemon-" + UUID().uuidString
+            arguments += ["--storage.path", storage]
+            self.ownStorage = storage
+        } else {
+            self.ownStorage = nil
+        }
         self.process.arguments = ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
         self.process.standardError = self.stderrPipe
         self.process.standardOutput = FileHandle.nullDevice
@@ -65,6 +77,7 @@ final class DaemonProcess: @unchecked Sendable {
             self.process.waitUntilExit()
         }
         self.stderrPipe.fileHandleForReading.readabilityHandler = nil
+        if let storage = self.ownStorage { try? FileManager.default.removeItem(atPath: storage) }
         return self.process.terminationStatus
     }
 
