@@ -62,16 +62,8 @@ struct AlertConfigTests {
         try tree.write("good.yaml", "alerts:\n  rules:\n    - {name: InterferenceWatchHostSwapStorm, for: 1m}\n")
         try tree.write("bad.yaml", "alerts:\n  webhooks:\n    - {url: \"http://x\", secret_file: /nonexistent/secret}\n")
         func check(_ file: String) throws -> (Int32, String) {
-            let process = Process()
-            process.executableURL = URL(fileURLWithPath: TestPaths.binary)
-            process.arguments = ["check-config", tree.root + "/" + file]
-            let out = Pipe()
-            process.standardOutput = out
-            process.standardError = out
-            try process.run()
-            let text = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-            process.waitUntilExit()
-            return (process.terminationStatus, text)
+            let result = try BinaryRun.run(["check-config", tree.root + "/" + file])
+            return (result.status, result.stdout + result.stderr)
         }
         let good = try check("good.yaml")
         #expect(good.0 == 0 && good.1.contains("OK"), "\(good)")

@@ -12,6 +12,12 @@ struct ProcessTableTests {
         process.executableURL = URL(fileURLWithPath: "/bin/sleep")
         process.arguments = ["300", marker]  // GNU sleep sums its operands: the marker only makes the command line unique
         try process.run()
+        // Between fork and exec the child has no command line yet: wait (bounded) until the kernel shows sleep's.
+        let deadline = Date().addingTimeInterval(20)
+        while Date() < deadline,
+              !((try? String(contentsOfFile: "/proc/\(process.processIdentifier)/cmdline", encoding: .utf8)) ?? "").contains(marker) {
+            Thread.sleep(forTimeInterval: 0.01)
+        }
         return process
     }
 

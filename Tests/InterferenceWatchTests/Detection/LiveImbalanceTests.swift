@@ -142,14 +142,7 @@ struct LiveImbalanceTests {
 
     /// Runs `interference-watch replay --format json` over all of the stored history.
     static func replayEvents(storage: String) throws -> [ReplayedEvent] {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
-        process.arguments = ["replay", "--storage.path", storage, "--from", "0", "--format", "json"]
-        let output = Pipe()
-        process.standardOutput = output
-        try process.run()
-        let data = output.fileHandleForReading.readDataToEndOfFile()
-        process.waitUntilExit()
+        let data = Data(try BinaryRun.run(["replay", "--storage.path", storage, "--from", "0", "--format", "json"]).stdout.utf8)
         struct Output: Decodable { var events: [ReplayedEvent] }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

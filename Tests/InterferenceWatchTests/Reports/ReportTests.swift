@@ -70,18 +70,8 @@ struct ReportTests {
         #expect(!chart.contains("<b>") && chart.contains("s&lt;1&gt;&quot;&amp;"))
     }
 
-    static func runReport(_ arguments: [String]) throws -> (status: Int32, stdout: String, stderr: String) {
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
-        process.arguments = ["report"] + arguments
-        let out = Pipe(), err = Pipe()
-        process.standardOutput = out
-        process.standardError = err
-        try process.run()
-        let stdout = String(decoding: out.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        process.waitUntilExit()
-        return (process.terminationStatus, stdout, stderr)
+    static func runReport(_ arguments: [String]) throws -> BinaryRun.Result {
+        try BinaryRun.run(["report"] + arguments)
     }
 
     @Test func anUnknownEpisodeOrAnEmptyRangeSaysSoAndWritesNoFile() throws {

@@ -99,16 +99,10 @@ struct HistoryDaemonTests {
         let tree = try TemporaryTree()
         try tree.write("state/history.sqlite", "this is not a database, but somebody's notes\n")
         let root = TestPaths.fixture("v2-psi")
-        let process = Process()
-        process.executableURL = URL(fileURLWithPath: TestPaths.binary)
-        process.arguments = ["run", "--web.listen-address", "127.0.0.1:0", "--path.procfs", root + "/proc",
-                             "--path.sysfs", root + "/sys", "--storage.path", tree.root + "/state"]
-        let stderr = Pipe()
-        process.standardError = stderr
-        try process.run()
-        process.waitUntilExit()
-        let log = String(decoding: stderr.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        #expect(process.terminationStatus == 2)
+        let result = try BinaryRun.run(["run", "--web.listen-address", "127.0.0.1:0", "--path.procfs", root + "/proc",
+                                        "--path.sysfs", root + "/sys", "--storage.path", tree.root + "/state"])
+        let log = result.stderr
+        #expect(result.status == 2)
         #expect(log.contains(tree.root + "/state/history.sqlite") && log.contains("left untouched"), "\(log)")
         #expect(try String(contentsOfFile: tree.root + "/state/history.sqlite", encoding: .utf8) == "this is not a database, but somebody's notes\n")
     }
