@@ -1,5 +1,4 @@
 import AsyncHTTPClient
-import Crypto
 
 import Detectors
 import Foundation
@@ -81,8 +80,7 @@ final class WebhookSink: AlertSink, Service, Sendable {
 
     /// The HMAC-SHA256 signature header value of a body.
     static func signature(of body: Data, secret: [UInt8]) -> String {
-        let code = HMAC<SHA256>.authenticationCode(for: body, using: SymmetricKey(data: secret))
-        return "sha256=" + code.map { String(format: "%02x", $0) }.joined()
+        "sha256=" + HMACSHA256.hex(HMACSHA256.authenticationCode(for: Array(body), key: secret))
     }
 
     func run() async throws {
