@@ -106,9 +106,16 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
             guard !alerts.isEmpty else { continue }
             let body = Self.payload(alerts, nowSeconds: Date().timeIntervalSince1970, resendSeconds: resendSeconds, generatorURL: self.generatorURL)
             guard let data = try? JSONSerialization.data(withJSONObject: body, options: [.sortedKeys]) else { continue }
-            await withTaskGroup(of: (String, (any Error)?).self) { group in
+            await withTaskGroup(of: (String, String?).self) { group in
                 for target in self.targets {
-                    group.addTask { (target.url, await Self.post(data, to: target)) }
+                    group.addTask {
+                        do {
+                            try await Self.post(data, to: target)
+                            return (target.url, nil)
+                        } catch {
+                            return (target.url, "\(error)")
+                        }
+                    }
                 }
                 for await (url, error) in group {
                     if let error {
@@ -125,29 +132,22 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
         }
     }
 
-    private static func post(_ body: Data, to target: Target) async -> (any Error)? {
+    private static func post(_ body: Data, to target: Target) async throws {
         var request = HTTPClientRequest(url: target.url + "/api/v2/alerts")
         request.method = .POST
         request.headers.add(name: "Content-Type", value: "application/json")
         request.headers.add(name: "User-Agent", value: "InterferenceWatch/\(InterferenceWatchCommand.version)")
         if let authorization = target.authorization { request.headers.add(name: "Authorization", value: authorization) }
         request.body = .bytes(ByteBuffer(bytes: body))
-        do {
-            let response = try await target.client.execute(request, timeout: .seconds(10))
-            let text = try await response.body.collect(upTo: 1 << 16)
-            guard response.status == .ok else { return WebhookSink.WebhookError(status: Int(response.status.code)).withBody(String(buffer: text)) }
-            return nil
-        } catch {
-            return error
-        }
+        let response = try await target.client.execute(request, timeout: .seconds(10))
+        let text = try await response.body.collect(upTo: 1 << 16)
+        guard response.status == .ok else { throw AlertmanagerError(status: Int(response.status.code), body: String(buffer: text)) }
     }
 }
 
-extension WebhookSink.WebhookError {
-    func withBody(_ body: String) -> some Error {
-        struct Detailed: Error, CustomStringConvertible {
-            var description: String
-        }
-        return Detailed(description: "status \(self.status): \(body.prefix(200))")
-    }
+/// Alertmanager refused a batch: its status and what it said.
+struct AlertmanagerError: Error, CustomStringConvertible {
+    var status: Int
+    var body: String
+    var description: String { "status \(self.status): \(self.body.prefix(200))" }
 }
