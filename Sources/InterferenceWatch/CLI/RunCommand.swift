@@ -169,7 +169,7 @@ struct RunCommand: AsyncParsableCommand {
         let advice = HostMemoryAdvice(settings: .init(windowSeconds: settings.adviceWindowSeconds,
                                                       headroomFraction: self.adviceHeadroom),
                                       state: learned.advice)
-        let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history", bufferSize: 64), advice: advice)
+        let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice)
         let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: logger)
         let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)

@@ -53,9 +53,13 @@ final class HistoryDatabase: Sendable {
         try Self.check(path: path)
         var configuration = Configuration()
         configuration.busyMode = .timeout(10)
+        // One writer and two readers (reports, the status page): each connection has its own page cache.
+        configuration.maximumReaderCount = 2
         configuration.prepareDatabase { db in
             // NORMAL is durable against a crash of the process (WAL), which is what kill -9 is.
             try db.execute(sql: "PRAGMA synchronous = NORMAL")
+            // A small page cache per connection: writes append, reads stream; the daemon's memory stays flat.
+            try db.execute(sql: "PRAGMA cache_size = -1024")
         }
         do {
             self.pool = try DatabasePool(path: path, configuration: configuration)

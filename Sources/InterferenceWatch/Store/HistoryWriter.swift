@@ -265,8 +265,9 @@ struct SweepChain: Sendable {
         } else {
             try db.execute(sql: "INSERT INTO sweep_templates (bytes) VALUES (?)", arguments: [Data(try Zstd.compress(template))])
             templateID = db.lastInsertedRowID
-            // Templates churn only when names or structure change; keep the recent ones.
-            if self.templateIDs.count > 64 { self.templateIDs = [:] }
+            // Templates churn only when names or structure change; keep a few recent ones (each is the size of a
+            // sweep's text, hundreds of KiB on a host with a thousand cgroups).
+            if self.templateIDs.count >= 4 { self.templateIDs = [:] }
             self.templateIDs[template] = templateID
         }
         let keyframe = self.previousTemplate != templateID || self.previousNumbers == nil
