@@ -34,7 +34,8 @@ final class AlertEngine: Sendable {
             if let previous = state.previous, previous.atSeconds == sweep.atSeconds { return ([], state.lifecycle.reported) }
             let candidates = AlertConditions.candidates(rules: state.rules, previous: state.previous, current: sweep, verdicts: verdicts,
                                                         serverWorkloads: state.serverWorkloads, advice: advice, pageSizeBytes: pageSize)
-            state.previous = sweep
+            // Rates need only the host and the VMs of the previous sweep; its workloads are not kept twice.
+            state.previous = Sweep(atSeconds: sweep.atSeconds, host: sweep.host, vms: sweep.vms, vmWorkloads: sweep.vmWorkloads)
             let transitions = state.lifecycle.evaluate(nowSeconds: sweep.atSeconds, rules: state.rules, candidates: candidates)
             return (transitions, state.lifecycle.reported)
         }
