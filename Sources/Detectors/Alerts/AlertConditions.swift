@@ -75,10 +75,7 @@ public enum AlertConditions {
     }
 
     static func two(_ value: Double) -> String {
-        guard value.isFinite else { return "+Inf" }
-        let hundredths = (value * 100).rounded()
-        let whole = Int64(hundredths) / 100, fraction = abs(Int64(hundredths) % 100)
-        return "\(whole).\(fraction < 10 ? "0" : "")\(fraction)"
+        DecimalText.fixed(value, places: 2) ?? "+Inf"
     }
 
     static func percent(_ ratio: Double) -> String { CauseSignal.oneDecimal(ratio * 100) + " %" }

@@ -89,19 +89,9 @@ public struct AlertLifecycle: Sendable, Equatable {
         return out
     }
 
-    /// Three significant decimals, no Foundation.
+    /// Up to three decimals, trailing zeros dropped.
     static func number(_ value: Double) -> String {
         guard value.isFinite else { return value > 0 ? "+Inf" : value < 0 ? "-Inf" : "NaN" }
-        let thousandths = (value * 1000).rounded()
-        guard abs(thousandths) < 1e15 else { return "\(value)" }
-        let whole = Int64(thousandths) / 1000, fraction = abs(Int64(thousandths) % 1000)
-        var text = "\(thousandths < 0 && whole == 0 ? "-" : "")\(whole)"
-        if fraction != 0 {
-            var digits = String(fraction)
-            while digits.count < 3 { digits = "0" + digits }
-            while digits.hasSuffix("0") { digits.removeLast() }
-            text += "." + digits
-        }
-        return text
+        return DecimalText.fixed(value, places: 3, trimmingZeros: true) ?? "\(value)"
     }
 }

@@ -127,12 +127,7 @@ public enum CauseSignal: String, Sendable, Equatable, Codable, CaseIterable {
 
     /// One decimal place without Foundation's formatters (the library has no Foundation dependency).
     static func oneDecimal(_ value: Double) -> String {
-        guard value.isFinite else { return "\(value)" }
-        let tenths = (value * 10).rounded()
-        guard abs(tenths) < 1e15 else { return "\(value)" }
-        let whole = Int64(tenths) / 10, fraction = abs(Int64(tenths) % 10)
-        let sign = tenths < 0 && whole == 0 ? "-" : ""
-        return "\(sign)\(whole).\(fraction)"
+        DecimalText.fixed(value, places: 1) ?? "\(value)"
     }
 
     public static func bytes(_ value: Double) -> String {

@@ -44,15 +44,7 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
     /// A target from the config: auth from its files, TLS with its CA file.
     static func target(_ settings: AlertSettings.Alertmanager, file: String) throws -> Target {
         func read(_ path: String, _ key: String) throws -> String {
-            do {
-                let text = try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines)
-                guard !text.isEmpty else { throw ConfigError(file: file, line: settings.line, message: "alerts.alertmanagers: \(key) \(path) is empty") }
-                return text
-            } catch let error as ConfigError {
-                throw error
-            } catch {
-                throw ConfigError(file: file, line: settings.line, message: "alerts.alertmanagers: cannot read \(key) \(path): \(error.localizedDescription)")
-            }
+            try SecretFile.read(path, key: "alerts.alertmanagers." + key, file: file, line: settings.line)
         }
         var authorization: String?
         if let path = settings.bearerTokenFile { authorization = "Bearer " + (try read(path, "bearer_token_file")) }
@@ -143,11 +135,4 @@ final class AlertmanagerSink: AlertSink, Service, Sendable {
         let text = try await response.body.collect(upTo: 1 << 16)
         guard response.status == .ok else { throw AlertmanagerError(status: Int(response.status.code), body: String(buffer: text)) }
     }
-}
-
-/// Alertmanager refused a batch: its status and what it said.
-struct AlertmanagerError: Error, CustomStringConvertible {
-    var status: Int
-    var body: String
-    var description: String { "status \(self.status): \(self.body.prefix(200))" }
 }

@@ -56,3 +56,6 @@ struct ReportCommand: ParsableCommand {
         }
     }
 }
+
+/// The report formats are command-line values; the conformance lives with the commands that parse them.
+extension ReportFormat: ExpressibleByArgument {}

@@ -291,13 +291,8 @@ struct RunCommand: AsyncParsableCommand {
         var sinks: [any AlertSink & Service] = []
         let file = config.file
         for webhook in config.alerts.webhooks {
-            var secret: [UInt8]?
-            if let path = webhook.secretFile {
-                do {
-                    secret = Array(try String(contentsOfFile: path, encoding: .utf8).trimmingCharacters(in: .whitespacesAndNewlines).utf8)
-                } catch {
-                    throw ConfigError(file: file, line: webhook.line, message: "alerts.webhooks: cannot read secret_file \(path): \(error.localizedDescription)")
-                }
+            let secret = try webhook.secretFile.map {
+                Array(try SecretFile.read($0, key: "alerts.webhooks.secret_file", file: file, line: webhook.line).utf8)
             }
             sinks.append(WebhookSink(url: webhook.url, secret: secret, counters: counters, generatorURL: generatorURL, logger: logger))
         }

@@ -103,18 +103,8 @@ enum HTTPRoutes {
         var episodes: [Episode] = []
         if let history = sources.history {
             let samples = (try? history.samples(from: now - 3600, to: now)) ?? []
-            var buckets: [String: [String: [Int: [Double]]]] = [:]
-            for sample in samples {
-                guard let seconds = sample.taskSeconds else { continue }
-                buckets[sample.group, default: [:]][sample.server, default: [:]][Int(sample.arrivalSeconds / 60), default: []].append(seconds)
-            }
-            for (group, byServer) in buckets {
-                for (server, minutes) in byServer {
-                    servers[group, default: [:]][server] = minutes.keys.sorted().map { minute in
-                        let values = minutes[minute]!.sorted()
-                        return [Double(minute) * 60 + 30, values[values.count / 2]]
-                    }
-                }
+            for (group, mine) in Dictionary(grouping: samples, by: \.group) {
+                servers[group] = TaskTimeSeries.medians(mine, from: now - 3600, bucketSeconds: 60)
             }
             for verdict in (try? history.verdicts(group: nil, from: now - 3600, to: now)) ?? [] {
                 if let ratio = verdict.imbalanceRatio, ratio.isFinite { imbalance[verdict.group, default: []].append([verdict.endSeconds, ratio]) }

@@ -28,17 +28,6 @@ struct PushSettings: Sendable, Equatable {
     /// - Throws: ``ConfigError`` when the file can't be read or holds no token (surrounding whitespace is trimmed).
     func loadToken() throws -> String? {
         guard let path = self.bearerTokenFile else { return nil }
-        let text: String
-        do {
-            text = try String(contentsOfFile: path, encoding: .utf8)
-        } catch {
-            throw ConfigError(file: self.configFile, line: self.configLine,
-                              message: "push.bearer_token_file: cannot read \(path): \(error.localizedDescription)")
-        }
-        let token = text.trimmingCharacters(in: .whitespacesAndNewlines)
-        guard !token.isEmpty else {
-            throw ConfigError(file: self.configFile, line: self.configLine, message: "push.bearer_token_file: \(path) is empty")
-        }
-        return token
+        return try SecretFile.read(path, key: "push.bearer_token_file", file: self.configFile, line: self.configLine)
     }
 }

@@ -120,20 +120,8 @@ struct PostMortemBuilder {
     // MARK: Charts
 
     private func taskTimes(_ samples: [LatencySample], servers: [String], from: Double, to: Double) -> PostMortem.Chart {
-        let bucket = max(1, (to - from) / Double(self.points))
-        var series: [PostMortem.Series] = []
-        for server in servers {
-            var buckets: [Int: [Double]] = [:]
-            for sample in samples where sample.server == server {
-                guard let seconds = sample.taskSeconds else { continue }
-                buckets[Int((sample.arrivalSeconds - from) / bucket), default: []].append(seconds)
-            }
-            let points = buckets.keys.sorted().map { key -> [Double] in
-                let values = buckets[key]!.sorted()
-                return [from + (Double(key) + 0.5) * bucket, values[values.count / 2]]
-            }
-            series.append(.init(name: server, points: points))
-        }
+        let medians = TaskTimeSeries.medians(samples, from: from, bucketSeconds: max(1, (to - from) / Double(self.points)))
+        let series = servers.map { PostMortem.Series(name: $0, points: medians[$0] ?? []) }
         return .init(id: "task-time", title: "Task time per server (median per interval)", unit: "seconds", series: series)
     }
 

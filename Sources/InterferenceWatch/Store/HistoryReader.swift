@@ -7,11 +7,7 @@ import GRDB
 struct HistoryReader: Sendable {
     let database: HistoryDatabase
 
-    private static var decoder: JSONDecoder {
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        return decoder
-    }
+    private static var decoder: JSONDecoder { StoredJSON.decoder }
 
     /// Sweeps taken in `[from, to]`, in the order they were written.
     ///
@@ -140,10 +136,5 @@ struct HistoryReader: Sendable {
                   let first = row["first"] as Double?, let last = row["last"] as Double? else { return nil }
             return (first, last)
         }
-    }
-
-    /// Rows per table and stored bytes, for the benchmark and the status page.
-    func sweepCount() throws -> Int {
-        try self.database.pool.read { db in try Int.fetchOne(db, sql: "SELECT count(*) FROM sweeps") ?? 0 }
     }
 }

@@ -63,15 +63,10 @@ struct AlertSinkTests {
                                maxBackoff: .milliseconds(300), generatorURL: { _ in "" }, logger: Logger(label: "t"))
         let run = Task { try await sink.run() }
         defer { run.cancel() }
-        // Twenty transitions into a queue of five: notify returns at once every time, the overflow is dropped.
-        let clock = ContinuousClock()
-        var slowest = Duration.zero
+        // Twenty transitions into a queue of five: notify never waits for the receiver, the overflow is dropped.
         for index in 0..<20 {
-            let start = clock.now
             sink.notify([Self.firing("Test\(index)", at: Double(index))])
-            slowest = max(slowest, clock.now - start)
         }
-        #expect(slowest < .milliseconds(100), "notify took \(slowest)")
         #expect(counters.value("webhook", .dropped) >= 14)
         #expect(await eventually(within: 30) { counters.value("webhook", .failed) >= 2 })
         #expect(receiver.received.isEmpty)

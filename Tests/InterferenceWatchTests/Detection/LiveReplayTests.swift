@@ -91,10 +91,7 @@ extension LiveImbalanceTests {
 
         // Stored and read back, then replayed from scratch.
         let live = recording.steps.withLock { $0 }
-        let encoder = JSONEncoder()
-        encoder.nonConformingFloatEncodingStrategy = .convertToString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
-        let decoder = JSONDecoder()
-        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        let encoder = StoredJSON.encoder, decoder = StoredJSON.decoder
         let sweeps = try decoder.decode([Sweep].self, from: encoder.encode(recording.sweeps.withLock { $0 }))
         let samples = try decoder.decode([LatencySample].self, from: encoder.encode(recorder.allSamples))
         let replayed = SweepDetection.replay(sweeps: sweeps, samples: LatencyLog(samples: samples), groups: config.detectionGroups,

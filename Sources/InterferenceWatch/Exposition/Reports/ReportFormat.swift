@@ -1,8 +1,7 @@
-import ArgumentParser
 import Foundation
 
 /// The formats a report is written in.
-enum ReportFormat: String, ExpressibleByArgument, Sendable {
+enum ReportFormat: String, CaseIterable, Sendable {
     case html, md, json
 
     var contentType: String {
