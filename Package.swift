@@ -56,7 +56,7 @@ let package = Package(
             ]
         ),
         // Helpers shared by the test targets (a seeded generator); not shipped.
-        .target(name: "TestKit", path: "Tests/TestKit"),
+        .target(name: "TestKit", dependencies: ["Detectors"], path: "Tests/TestKit"),
         .testTarget(name: "DetectorsTests", dependencies: ["Detectors", "TestKit"], exclude: ["Fixtures"]),
         .testTarget(
             name: "InterferenceWatchTests",

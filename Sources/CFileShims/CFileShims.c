@@ -1,4 +1,5 @@
 #include "CFileShims.h"
+#include <sys/prctl.h>
 #include <sys/stat.h>
 #include <time.h>
 
@@ -18,3 +19,11 @@ void iw_realtime(int64_t *seconds, int64_t *nanoseconds) {
     *seconds = (int64_t)now.tv_sec;
     *nanoseconds = (int64_t)now.tv_nsec;
 }
+
+double iw_monotonic_seconds(void) {
+    struct timespec now;
+    clock_gettime(CLOCK_MONOTONIC, &now);
+    return (double)now.tv_sec + (double)now.tv_nsec / 1e9;
+}
+
+int iw_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }

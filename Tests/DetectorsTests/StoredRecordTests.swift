@@ -52,12 +52,28 @@ struct StoredRecordTests {
 
     static var advisorState: MinimumHostMemoryAdvisor.State {
         var advisor = MinimumHostMemoryAdvisor()
-        advisor.record(HostMemoryDemand(totalBytes: 8 << 30, usedBytes: 7 << 30, swappedBytes: 1 << 30, balloonedBytes: 256 << 20),
-                       atSeconds: 1_767_225_600)
-        advisor.record(HostMemoryDemand(totalBytes: 8 << 30, usedBytes: 6 << 30, swappedBytes: 0, balloonedBytes: 0),
-                       atSeconds: 1_767_225_700)
+        advisor.record(Self.sweep)
+        var later = Self.sweep
+        later.atSeconds += 100
+        later.host.meminfoBytes["MemAvailable"] = 3 << 30
+        later.host.vmstat["pswpin"] = 5200
+        advisor.record(later)
+        advisor.recordCalibration(CalibrationResult(
+            startedAtSeconds: 1_767_225_000, endedAtSeconds: 1_767_225_500, capacityBytes: 8 << 30, capacityCgroup: nil,
+            stepBytes: 256 << 20,
+            steps: [.init(index: 0, allocatedBytes: 0, startSeconds: 1_767_225_000, endSeconds: 1_767_225_200, availableBytes: 2 << 30,
+                          swapInBytesPerSecond: 0, psiMemorySomeRatio: 0, groups: [], findingOpened: false),
+                    .init(index: 1, allocatedBytes: 256 << 20, startSeconds: 1_767_225_200, endSeconds: 1_767_225_500,
+                          availableBytes: 1 << 30, swapInBytesPerSecond: 1e6, psiMemorySomeRatio: 0.2,
+                          groups: [.init(group: "lab", medianSeconds: 1.5, imbalanceRatio: 1.9, fairnessIndex: 0.8,
+                                         findings: ["imbalance s2: workload_swap"])],
+                          findingOpened: true)],
+            stopReason: "finding"))
         return advisor.state
     }
+
+    /// The first version's advisor state: one peak per minute and the latest raw demand.
+    static let firstAdvisorLatest = HostMemoryDemand(totalBytes: 8 << 30, usedBytes: 6 << 30, swappedBytes: 0, balloonedBytes: 0)
 
     static func encode(_ value: some Encodable) throws -> Data {
         let encoder = JSONEncoder()
@@ -93,7 +109,10 @@ struct StoredRecordTests {
         #expect(try Self.fixture("sweep.json", Self.sweep) == Self.sweep)
         #expect(try Self.fixture("latency-samples.json", Self.latencySamples) == Self.latencySamples)
         #expect(try Self.fixture("finding-changes.json", Self.changes) == Self.changes)
-        #expect(try Self.fixture("advisor-state.json", Self.advisorState) == Self.advisorState)
+        // The first state's per-minute peaks are not carried over (they counted cold swap in full); its latest is.
+        let first = try Self.decode(MinimumHostMemoryAdvisor.State.self, Data(contentsOf: Self.fixtures.appendingPathComponent("advisor-state.json")))
+        #expect(first.latest == Self.firstAdvisorLatest && first.latestAtSeconds == 1_767_225_700 && first.workloads.isEmpty)
+        #expect(try Self.fixture("advisor-state-workloads.json", Self.advisorState) == Self.advisorState)
     }
 
     @Test func recordsCarryTheirSchemaVersion() throws {
@@ -141,14 +160,19 @@ struct StoredRecordTests {
         #expect(throws: DecodingError.self) { try JSONDecoder().decode(Renamed.self, from: Data("{}".utf8)) }
     }
 
-    /// The advice resumes from a saved state: a restart keeps the peak it had learned.
+    /// The advice resumes from a saved state: a restart keeps the workloads' peaks, the knee and the history.
     @Test func advisorResumesFromItsSavedState() throws {
         let saved = try Self.decode(MinimumHostMemoryAdvisor.State.self, Self.encode(Self.advisorState))
         var resumed = MinimumHostMemoryAdvisor(state: saved)
-        resumed.record(HostMemoryDemand(totalBytes: 8 << 30, usedBytes: 2 << 30, swappedBytes: 0, balloonedBytes: 0),
-                       atSeconds: 1_767_225_800)
+        let before = try #require(MinimumHostMemoryAdvisor(state: Self.advisorState).recommendation())
+        var calm = Self.sweep
+        calm.atSeconds += 200
+        calm.host.meminfoBytes["MemAvailable"] = 6 << 30
+        calm.workloads = calm.workloads.map { var w = $0; w.usageBytes = 10 << 20; return w }
+        resumed.record(calm)
         let advice = try #require(resumed.recommendation())
-        #expect(advice.peak.demandBytes == (8 << 30) + (256 << 20))
         #expect(advice.observedSeconds == 200)
+        #expect(advice.demandBytes >= before.demandBytes, "a restart keeps the peaks it learned")
+        #expect(advice.knee.unsafe?.source == "calibration" && advice.calibratedAtSeconds == 1_767_225_500)
     }
 }

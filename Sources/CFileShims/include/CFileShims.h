@@ -1,4 +1,4 @@
-// Small wrappers over stat(2) and clock_gettime(2) for the daemon. Swift sees `struct stat` and `struct timespec`
+// Small wrappers over stat(2), clock_gettime(2) and prctl(2) for the daemon. Swift sees `struct stat` and `struct timespec`
 // as declared by whichever imported C module included their headers first; with NIO's and BoringSSL's modules in
 // the build that attribution moves between builds, so the daemon calls these instead of the structs.
 #ifndef CFILESHIMS_H
@@ -13,5 +13,10 @@ uint32_t iw_type_directory(void);
 uint32_t iw_type_socket(void);
 /// CLOCK_REALTIME as seconds and nanoseconds.
 void iw_realtime(int64_t *seconds, int64_t *nanoseconds);
+/// CLOCK_MONOTONIC in seconds.
+double iw_monotonic_seconds(void);
+/// prctl(PR_SET_PDEATHSIG, signal): the kernel sends `signal` when the parent exits (prctl is variadic, so Swift
+/// cannot call it). Returns 0, or -1 with errno set.
+int iw_set_parent_death_signal(int signal);
 
 #endif

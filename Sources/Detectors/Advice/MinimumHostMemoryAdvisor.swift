@@ -1,89 +1,150 @@
-/// Recommends a minimum host RAM from the peak memory demand over a sliding window.
+/// Recommends the host RAM (or a capacity cgroup's limit) that the workloads need, from their demand and the latency
+/// knee.
 ///
 /// The study's hosts were fair and fast while RAM held every VM whole (32 GB) and degraded once swap and ballooning
-/// began (8 GB). So the advice is: RAM for the peak of used + swapped + ballooned memory seen over the window (a day by
-/// default, to cover daily cycles), plus headroom for the page cache that I/O-heavy tasks like the study's 30 MB
-/// writes live on, rounded up to whole GiB as RAM is bought.
+/// began (8 GB). So the advice sums what each workload needs, as the Kubernetes VPA recommender sizes containers (the
+/// ``Settings/percentile`` of its peak per interval in a decaying histogram), plus the memory outside workloads,
+/// counting swap only as far as it is read back, VMs at their configured size (or balloon floor) plus QEMU's own
+/// memory; adds a margin; rounds up to whole GiB; and never answers less than keeps more memory available than was
+/// available when a memory-caused finding opened (the knee, from detection windows and calibration).
 ///
-/// Pure and deterministic: time comes in with each sample. Memory is bounded: one entry per bucket (a minute by
-/// default), each keeping its bucket's largest demand, so a day is at most 1,440 entries.
+/// Pure and deterministic: time comes in with each sweep and window.
 public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
-    public struct Settings: Sendable, Equatable {
-        /// How far back the peak is taken, in seconds.
-        public var windowSeconds: Double
-        /// Added to the peak, as a fraction of it (0.1 = 10 %).
-        public var headroomFraction: Double
-        /// The recommendation is rounded up to a multiple of this.
-        public var granularityBytes: UInt64
-        /// Width of one retained bucket, in seconds.
-        public var bucketSeconds: Double
-
-        public init(windowSeconds: Double = 86_400, headroomFraction: Double = 0.1, granularityBytes: UInt64 = 1 << 30,
-                    bucketSeconds: Double = 60) {
-            precondition(windowSeconds > 0 && bucketSeconds > 0 && headroomFraction >= 0 && granularityBytes > 0)
-            self.windowSeconds = windowSeconds
-            self.headroomFraction = headroomFraction
-            self.granularityBytes = granularityBytes
-            self.bucketSeconds = bucketSeconds
-        }
-    }
+    /// The cgroup `interference-watch calibrate` allocates in: never a workload of its own.
+    public static let calibrationCgroupName = "interference-watch-calibration"
+    /// Gaps between sweeps longer than this (the daemon was down) do not count as observed time.
+    static let longestCountedGapSeconds = 300.0
 
     public let settings: Settings
     /// What the advisor has learned: saved across restarts so the advice does not start from zero.
     public private(set) var state = State()
 
-    private var buckets: [State.Bucket] {
-        get { self.state.buckets }
-        set { self.state.buckets = newValue }
-    }
-
     public init(settings: Settings = .init(), state: State = State()) {
         self.settings = settings
         self.state = state
-        // A saved state may reach further back than this run's window: trim it as a new sample would.
-        if let last = state.latestAtSeconds { self.dropBuckets(before: last) }
+        if let last = state.latestAtSeconds { self.forget(before: last - settings.historySeconds) }
     }
 
-    /// Adds one sample taken at `atSeconds`. Samples older than the newest bucket (a clock step back) are dropped.
-    public mutating func record(_ demand: HostMemoryDemand, atSeconds: Double) {
-        let index = Int64((atSeconds / self.settings.bucketSeconds).rounded(.down))
-        if let last = self.buckets.last, index < last.index { return }
-        self.state.latest = demand
-        self.state.latestAtSeconds = atSeconds
-        if let last = self.buckets.indices.last, self.buckets[last].index == index {
-            if demand.demandBytes > self.buckets[last].peak.demandBytes {
-                self.buckets[last].peak = demand
-                self.buckets[last].peakAtSeconds = atSeconds
+    /// Records one sweep. With `demandPaused` (a calibration is raising pressure on purpose) the workloads' peaks
+    /// are left alone, while available memory still counts for the knee.
+    public mutating func record(_ sweep: Sweep, demandPaused: Bool = false) {
+        let at = sweep.atSeconds
+        if let last = self.state.latestAtSeconds {
+            guard at > last else { return }  // seen already, or a clock stepped back: keep the newer history
+            let gap = at - last
+            if gap <= Self.longestCountedGapSeconds { self.state.observedSeconds += gap }
+        }
+        if let raw = HostMemoryDemand(host: sweep.host, vms: sweep.vms) {
+            self.state.latest = raw
+            self.recordPeak(raw, atSeconds: at)
+        }
+        self.state.latestAtSeconds = at
+        guard let reading = SweepMemoryReading(sweep: sweep, settings: self.settings) else { return }
+        self.state.scope = self.settings.capacityCgroup
+        self.state.latestInstalledBytes = reading.installedBytes
+        self.state.latestAvailableBytes = reading.availableBytes
+        self.state.latestSwappedBytes = reading.swappedBytes
+        self.state.availableSinceWindow = min(self.state.availableSinceWindow ?? .max, reading.availableBytes)
+        var ballooned: [String: UInt64] = [:]
+
+        let interval = self.settings.peakIntervalSeconds, reuse = self.settings.swapReuseSeconds
+        var workingSetSum: UInt64 = 0, swapSum: UInt64 = 0, readBackSum: UInt64 = 0
+        for entry in reading.entries {
+            var tracker = self.state.workloads[entry.name]
+                ?? DemandTracker(kind: entry.kind, halfLifeSeconds: self.settings.halfLifeSeconds, atSeconds: at, intervalSeconds: interval)
+            tracker.readBack.record(counterBytes: entry.readBackCounterBytes, atSeconds: at, windowSeconds: reuse)
+            let readBack = min(entry.swapBytes, tracker.readBack.totalBytes)
+            var parts = DemandParts(workingSetBytes: entry.workingSetBytes, swapReadBackBytes: readBack)
+            if let vm = entry.vm {
+                let overhead = min(vm.overheadBytes, entry.workingSetBytes)
+                let guest = entry.workingSetBytes - overhead
+                let held = guest + readBack
+                parts = DemandParts(workingSetBytes: guest, swapReadBackBytes: readBack,
+                                    vmReservedBytes: vm.guestFloorBytes > held ? vm.guestFloorBytes - held : 0,
+                                    vmOverheadBytes: overhead)
+                if vm.balloonedBytes > 0 { ballooned[entry.name] = vm.balloonedBytes }
             }
+            if !demandPaused { tracker.record(parts, atSeconds: at, intervalSeconds: interval) }
+            tracker.lastSeenSeconds = at
+            self.state.workloads[entry.name] = tracker
+            workingSetSum += entry.workingSetBytes
+            swapSum += entry.swapBytes
+            readBackSum += readBack
+        }
+        self.state.latestBallooned = ballooned
+
+        // The remainder: what is used but in no workload, and its share of swap read back.
+        self.state.readBack.record(counterBytes: reading.readBackCounterBytes, atSeconds: at, windowSeconds: reuse)
+        let remainderSwap = reading.swappedBytes > swapSum ? reading.swappedBytes - swapSum : 0
+        let remainderReadBack = self.state.readBack.totalBytes > readBackSum ? self.state.readBack.totalBytes - readBackSum : 0
+        let remainder = DemandParts(workingSetBytes: reading.usedBytes > workingSetSum ? reading.usedBytes - workingSetSum : 0,
+                                    swapReadBackBytes: min(remainderSwap, remainderReadBack))
+        var tracker = self.state.remainder
+            ?? DemandTracker(kind: nil, halfLifeSeconds: self.settings.halfLifeSeconds, atSeconds: at, intervalSeconds: interval)
+        if !demandPaused { tracker.record(remainder, atSeconds: at, intervalSeconds: interval) }
+        tracker.lastSeenSeconds = at
+        self.state.remainder = tracker
+        self.forget(before: at - self.settings.historySeconds)
+    }
+
+    /// Records the verdicts of the detection windows that just closed: the knee's evidence.
+    ///
+    /// A window where every group has data and none has a finding is calm; one where some finding's top cause is a
+    /// memory signal is memory-bound. Findings without a cause, or with another top cause, say nothing of memory.
+    public mutating func recordWindow(_ verdicts: [GroupVerdict], endSeconds: Double) {
+        defer { self.state.availableSinceWindow = nil }
+        guard !verdicts.isEmpty, let available = self.state.availableSinceWindow,
+              let capacity = self.state.latestInstalledBytes else { return }
+        let findings = verdicts.flatMap(\.findings)
+        var knee = MemoryKnee()
+        if let bound = findings.first(where: { $0.causes.first.map { CauseSignal(rawValue: $0.signal) != nil } ?? false }) {
+            let cause = bound.causes[0]
+            knee.unsafe = .init(availableBytes: available, capacityBytes: capacity, atSeconds: endSeconds, source: "window",
+                                detail: "\(bound.kind.rawValue) in group \(bound.group)\(bound.server.map { " (\($0))" } ?? ""), top cause \(cause.signal)")
+        } else if findings.isEmpty && verdicts.allSatisfy({ $0.imbalanceRatio != nil || $0.groupSlowdownRatio != nil }) {
+            knee.safe = .init(availableBytes: available, capacityBytes: capacity, atSeconds: endSeconds, source: "window",
+                              detail: "every group balanced and not slowed")
         } else {
-            self.buckets.append(State.Bucket(index: index, peak: demand, peakAtSeconds: atSeconds, firstAtSeconds: atSeconds))
+            return
         }
-        self.dropBuckets(before: atSeconds)
-    }
-
-    /// Drops buckets that ended before the window that ends at `atSeconds` began.
-    private mutating func dropBuckets(before atSeconds: Double) {
-        let oldestKept = Int64(((atSeconds - self.settings.windowSeconds) / self.settings.bucketSeconds).rounded(.down))
-        if let firstKept = self.buckets.firstIndex(where: { $0.index >= oldestKept }), firstKept > 0 {
-            self.buckets.removeFirst(firstKept)
+        let hour = Int64((endSeconds / 3600).rounded(.down))
+        if let last = self.state.knee.indices.last, self.state.knee[last].index == hour {
+            self.state.knee[last].knee.merge(knee)
+        } else if self.state.knee.last.map({ $0.index < hour }) ?? true {
+            self.state.knee.append(.init(index: hour, knee: knee))
         }
     }
 
-    /// The recommendation from the samples in the window; `nil` before the first sample.
-    public func recommendation() -> HostMemoryRecommendation? {
-        guard let current = self.state.latest, let first = self.buckets.first else { return nil }
-        var best = first
-        for bucket in self.buckets.dropFirst() where bucket.peak.demandBytes > best.peak.demandBytes { best = bucket }
-        let withHeadroom = Double(best.peak.demandBytes) * (1 + self.settings.headroomFraction)
-        let granularity = self.settings.granularityBytes
-        let units = (withHeadroom / Double(granularity)).rounded(.up)
-        let minimum = UInt64(max(1, units)) * granularity
-        return HostMemoryRecommendation(
-            minimumBytes: minimum, peak: best.peak, peakAtSeconds: best.peakAtSeconds, current: current,
-            shortfallBytes: minimum > current.totalBytes ? minimum - current.totalBytes : 0,
-            observedSeconds: max(0, (self.state.latestAtSeconds ?? 0) - first.firstAtSeconds), headroomFraction: self.settings.headroomFraction)
+    /// Adds a calibration's curve and knee.
+    public mutating func recordCalibration(_ result: CalibrationResult) {
+        self.state.calibration = result
     }
 
-    /// Retained buckets (at most window / bucket + 1).
-    public var bucketCount: Int { self.buckets.count }
+    private mutating func recordPeak(_ raw: HostMemoryDemand, atSeconds at: Double) {
+        let interval = self.settings.peakIntervalSeconds
+        let index = (at / interval).rounded(.down)
+        if let peakAt = self.state.peakAtSeconds, (peakAt / interval).rounded(.down) < index {
+            // A new interval: the old one's peak becomes the previous one (or is dropped, when older still).
+            let adjacent = (peakAt / interval).rounded(.down) == index - 1
+            self.state.previousPeak = adjacent ? self.state.peak : nil
+            self.state.previousPeakAtSeconds = adjacent ? peakAt : nil
+            self.state.peak = nil
+            self.state.peakAtSeconds = nil
+        }
+        if raw.demandBytes >= (self.state.peak?.demandBytes ?? 0) {
+            self.state.peak = raw
+            self.state.peakAtSeconds = at
+        }
+    }
+
+    /// Forgets workloads not seen since `cutoff`, and knee evidence from before it.
+    private mutating func forget(before cutoff: Double) {
+        self.state.workloads = self.state.workloads.filter { $0.value.lastSeenSeconds >= cutoff }
+        let hour = Int64((cutoff / 3600).rounded(.down))
+        self.state.knee.removeAll { $0.index < hour }
+        if let calibration = self.state.calibration, calibration.endedAtSeconds < cutoff { self.state.calibration = nil }
+    }
+
+    /// Workloads tracked now (at most the workloads seen within the history).
+    public var trackedWorkloads: Int { self.state.workloads.count }
 }

@@ -63,12 +63,15 @@ public enum AlertConditions {
                                                                       "ballooned": CauseSignal.bytes(Double(inflated))]))
                 }
             case .hostMemoryBelowRecommended:
-                guard let advice else { continue }
+                // An estimate with too little history behind it is shown, never alerted on.
+                guard let advice, advice.confidence.enough else { continue }
                 out.append(AlertCandidate(rule: rule.name, labels: [:], value: Double(advice.shortfallBytes),
-                                          evidence: ["installed": CauseSignal.bytes(Double(advice.current.totalBytes)),
+                                          evidence: ["installed": CauseSignal.bytes(Double(advice.installedBytes)),
                                                      "recommended": CauseSignal.bytes(Double(advice.minimumBytes)),
+                                                     "demand": CauseSignal.bytes(Double(advice.demandBytes)),
                                                      "peak": CauseSignal.bytes(Double(advice.peak.demandBytes)),
-                                                     "shortfall": CauseSignal.bytes(Double(advice.shortfallBytes))]))
+                                                     "shortfall": CauseSignal.bytes(Double(advice.shortfallBytes)),
+                                                     "reasons": advice.reasons.joined(separator: " ")]))
             }
         }
         return out

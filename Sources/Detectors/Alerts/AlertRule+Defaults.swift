@@ -30,6 +30,6 @@ extension AlertRule {
         AlertRule(name: "InterferenceWatchHostMemoryBelowRecommended", condition: .hostMemoryBelowRecommended, threshold: 1,
                   forSeconds: 600, keepFiringForSeconds: 600, severity: "info",
                   summary: "Host RAM {{installed}} is below the recommended {{recommended}}",
-                  description: "Peak demand {{peak}} (used + swapped + ballooned) plus headroom needs {{recommended}}; short by {{shortfall}}."),
+                  description: "The workloads need {{demand}} (swap counted as far as it is read back, VMs at their configured size); with the margin and the latency knee that calls for {{recommended}}, short by {{shortfall}}. {{reasons}}"),
     ]
 }

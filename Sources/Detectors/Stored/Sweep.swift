@@ -18,14 +18,18 @@ public struct Sweep: Sendable, Equatable, StoredRecord {
     /// VM name to the host workload it was joined to (its `type="vm"` workload, or the one whose cgroup holds its
     /// QEMU). VMs that joined nothing are absent.
     public var vmWorkloads: [String: String]
+    /// The capacity cgroup (`--capacity.cgroup`) read like a workload: the emulated or partitioned host the advice
+    /// sizes instead of the whole machine. `nil` when none is set or it could not be read.
+    public var capacity: WorkloadSample?
 
     public init(atSeconds: Double = 0, host: HostSample = HostSample(), workloads: [WorkloadSample] = [],
-                vms: [VMSample] = [], vmWorkloads: [String: String] = [:]) {
+                vms: [VMSample] = [], vmWorkloads: [String: String] = [:], capacity: WorkloadSample? = nil) {
         self.atSeconds = atSeconds
         self.host = host
         self.workloads = workloads
         self.vms = vms
         self.vmWorkloads = vmWorkloads
+        self.capacity = capacity
     }
 
     /// The workload a VM's balloon and guest signals belong to: the joined one, else the VM's own name.
@@ -34,7 +38,7 @@ public struct Sweep: Sendable, Equatable, StoredRecord {
     }
 
     private enum CodingKeys: String, CodingKey {
-        case atSeconds, host, workloads, vms, vmWorkloads
+        case atSeconds, host, workloads, vms, vmWorkloads, capacity
     }
 
     public init(from decoder: any Decoder) throws {
@@ -45,6 +49,7 @@ public struct Sweep: Sendable, Equatable, StoredRecord {
         self.workloads = try c.decodeIfPresent([WorkloadSample].self, forKey: .workloads) ?? []
         self.vms = try c.decodeIfPresent([VMSample].self, forKey: .vms) ?? []
         self.vmWorkloads = try c.decodeIfPresent([String: String].self, forKey: .vmWorkloads) ?? [:]
+        self.capacity = try c.decodeIfPresent(WorkloadSample.self, forKey: .capacity)
     }
 
     public func encode(to encoder: any Encoder) throws {
@@ -55,5 +60,6 @@ public struct Sweep: Sendable, Equatable, StoredRecord {
         try c.encode(self.workloads, forKey: .workloads)
         try c.encode(self.vms, forKey: .vms)
         try c.encode(self.vmWorkloads, forKey: .vmWorkloads)
+        try c.encodeIfPresent(self.capacity, forKey: .capacity)
     }
 }

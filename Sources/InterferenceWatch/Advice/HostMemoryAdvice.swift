@@ -1,29 +1,56 @@
 import Detectors
 import Synchronization
 
-/// Feeds each published sweep to a ``MinimumHostMemoryAdvisor``; the exposition serves its recommendation as
-/// metrics and JSON (`GET /api/v1/advice`).
+/// The daemon's host-RAM advice: a ``MinimumHostMemoryAdvisor`` fed every sweep and every closed detection window
+/// (by ``DetectionService``, in that order, so each window's knee evidence sees its own sweeps) and each calibration.
 ///
 /// Its ``MinimumHostMemoryAdvisor/State`` is kept in history (``HistoryService``) and handed back at start, so the
-/// advice survives a restart; `observed_seconds` says how much time it rests on.
+/// advice survives a restart; `confidence` says how much history it rests on.
 final class HostMemoryAdvice: Sendable {
-    private let advisor: Mutex<MinimumHostMemoryAdvisor>
+    private struct Live {
+        var advisor: MinimumHostMemoryAdvisor
+        /// While a calibration raises pressure on purpose its allocator is not demand; until this time (Unix seconds).
+        var pausedUntilSeconds: Double?
+    }
+
+    private let live: Mutex<Live>
+    let settings: MinimumHostMemoryAdvisor.Settings
 
     /// - Parameter state: what an earlier run learned (from history), so the advice does not start from zero.
     init(settings: MinimumHostMemoryAdvisor.Settings = .init(), state: MinimumHostMemoryAdvisor.State = .init()) {
-        self.advisor = Mutex(MinimumHostMemoryAdvisor(settings: settings, state: state))
+        self.settings = settings
+        self.live = Mutex(Live(advisor: MinimumHostMemoryAdvisor(settings: settings, state: state)))
     }
 
     /// The advisor's learned history, to store.
-    var state: MinimumHostMemoryAdvisor.State { self.advisor.withLock { $0.state } }
+    var state: MinimumHostMemoryAdvisor.State { self.live.withLock { $0.advisor.state } }
 
-    /// Records the sweep's demand; a host without `MemAvailable` gives no advice.
     func record(_ sweep: Sweep) {
-        guard let demand = HostMemoryDemand(host: sweep.host, vms: sweep.vms) else { return }
-        self.advisor.withLock { $0.record(demand, atSeconds: sweep.atSeconds) }
+        self.live.withLock { live in
+            if let until = live.pausedUntilSeconds, sweep.atSeconds >= until { live.pausedUntilSeconds = nil }
+            live.advisor.record(sweep, demandPaused: live.pausedUntilSeconds != nil)
+        }
     }
 
+    func recordWindow(_ step: SweepDetection.Step) {
+        self.live.withLock { $0.advisor.recordWindow(step.verdicts, endSeconds: step.endSeconds) }
+    }
+
+    /// A calibration starts: its allocator's memory is left out of the demand until it reports or `untilSeconds`.
+    func calibrationStarted(untilSeconds: Double) {
+        self.live.withLock { $0.pausedUntilSeconds = untilSeconds }
+    }
+
+    func recordCalibration(_ result: CalibrationResult) {
+        self.live.withLock { live in
+            live.advisor.recordCalibration(result)
+            live.pausedUntilSeconds = nil
+        }
+    }
+
+    var calibrating: Bool { self.live.withLock { $0.pausedUntilSeconds != nil } }
+
     func recommendation() -> HostMemoryRecommendation? {
-        self.advisor.withLock { $0.recommendation() }
+        self.live.withLock { $0.advisor.recommendation() }
     }
 }

@@ -45,11 +45,16 @@ struct CollectionOptions: ParsableArguments {
           help: "Keep kernel files open between sweeps and re-read them with pread (cheaper sweeps).")
     var keepFilesOpen = true
 
+    @Option(name: .customLong("capacity.cgroup"),
+            help: "Size the RAM advice for the workloads under this cgroup (relative to the cgroup root, like /lab.slice) against its memory limit instead of the host's RAM (config advice.capacity_cgroup).")
+    var capacityCgroup: String?
+
     var paths: CollectorPaths { CollectorPaths(procfs: self.procfs, sysfs: self.sysfs, cgroupfs: self.cgroupfs) }
 
     func loadConfig() throws -> DaemonConfig {
-        guard let config else { return DaemonConfig() }
-        return try DaemonConfig.load(path: config)
+        var loaded = try self.config.map { try DaemonConfig.load(path: $0) } ?? DaemonConfig()
+        if let capacity = self.capacityCgroup { loaded.advice.capacityCgroup = CgroupCollector.normalise(capacity) }
+        return loaded
     }
 
     /// The collectors in their fixed order (processes before cgroups is irrelevant: each adds its own workloads).
@@ -66,7 +71,8 @@ struct CollectionOptions: ParsableArguments {
                 if case .cgroup(let path) = rule.selector { return (path, rule.name) }
                 return nil
             }
-            collectors.append(CgroupCollector(paths: paths, namedCgroups: named, reader: reader))
+            collectors.append(CgroupCollector(paths: paths, namedCgroups: named, reader: reader,
+                                              capacityCgroup: config.advice.capacityCgroup))
         }
         if self.process {
             let rules = config.workloads.compactMap { rule -> (name: String, matcher: ProcessMatcher)? in

@@ -8,7 +8,7 @@ struct InterferenceWatchCommand: AsyncParsableCommand {
         commandName: "interference-watch",
         abstract: "Watches memory interference among co-located VMs, containers and servers, and exports it for Prometheus.",
         version: Self.version,
-        subcommands: [RunCommand.self, ReplayCommand.self, ReportCommand.self, CheckConfigCommand.self, BenchCommand.self, StoreBenchCommand.self],
+        subcommands: [RunCommand.self, ReplayCommand.self, ReportCommand.self, RecommendCommand.self, CalibrateCommand.self, CalibrationAllocatorCommand.self, CheckConfigCommand.self, BenchCommand.self, StoreBenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
 }

@@ -46,17 +46,12 @@ struct RunCommand: AsyncParsableCommand {
             help: "The URL the daemon is reached at, for links in alerts (default http://<host name>:<port>).")
     var externalURL: String?
 
-    @Option(name: .customLong("advice.window"), help: "How far back the host-RAM advice takes its peak demand (e.g. 24h, 7d).")
-    var adviceWindow = "24h"
-
-    @Option(name: .customLong("advice.headroom"), help: "Headroom added to the peak demand, as a fraction (0.1 = 10 %).")
-    var adviceHeadroom = 0.1
+    @OptionGroup var adviceOptions: AdviceOptions
 
     /// The flags' durations and address, parsed once (``validate()`` and ``run()`` both use this).
     struct Settings {
         var intervalSeconds: Double
         var detectionWindowSeconds: Double
-        var adviceWindowSeconds: Double
         var retentionSeconds: Double
         /// `nil`: no size cap.
         var retentionBytes: Int64?
@@ -72,12 +67,7 @@ struct RunCommand: AsyncParsableCommand {
         guard let window = DurationParser.seconds(self.detectionWindow), window >= 1 else {
             throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
         }
-        guard let advice = DurationParser.seconds(self.adviceWindow), advice >= 60 else {
-            throw ValidationError("invalid --advice.window \"\(self.adviceWindow)\": expected a duration of at least 1m, like 24h")
-        }
-        guard self.adviceHeadroom >= 0 && self.adviceHeadroom <= 10 else {
-            throw ValidationError("invalid --advice.headroom \(self.adviceHeadroom): expected a fraction from 0 to 10, like 0.1")
-        }
+        _ = try self.adviceOptions.settings(config: AdviceSettings(), pageSizeBytes: 4096)
         guard let retention = DurationParser.seconds(self.storageRetention), retention >= 60 else {
             throw ValidationError("invalid --storage.retention \"\(self.storageRetention)\": expected a duration of at least 1m, like 15d")
         }
@@ -92,7 +82,7 @@ struct RunCommand: AsyncParsableCommand {
         guard self.telemetryPath.hasPrefix("/") else {
             throw ValidationError("invalid --web.telemetry-path \"\(self.telemetryPath)\": must start with /")
         }
-        return Settings(intervalSeconds: interval, detectionWindowSeconds: window, adviceWindowSeconds: advice,
+        return Settings(intervalSeconds: interval, detectionWindowSeconds: window,
                         retentionSeconds: retention, retentionBytes: retentionBytes == 0 ? nil : retentionBytes, address: address)
     }
 
@@ -153,6 +143,8 @@ struct RunCommand: AsyncParsableCommand {
         let learned = Self.learnedState(history: history, storagePath: self.storagePath, logger: logger)
 
         // The sweep's consumers, each on its own stream.
+        let advice = HostMemoryAdvice(settings: try self.adviceOptions.settings(config: config.advice, pageSizeBytes: UInt64(pageSizeBytes)),
+                                      state: learned.advice)
         let recorder = LatencyRecorder()
         recorder.declare(groups: config.groups)
         recorder.setSink { writer.enqueue(.samples($0)) }
@@ -166,12 +158,8 @@ struct RunCommand: AsyncParsableCommand {
                 }
             })
         writer.enqueue(.run(engine.run(startedAtSeconds: Date().timeIntervalSince1970)))
-        let advice = HostMemoryAdvice(settings: .init(windowSeconds: settings.adviceWindowSeconds,
-                                                      headroomFraction: self.adviceHeadroom),
-                                      state: learned.advice)
         let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice)
-        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: logger)
-        let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
+        let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: logger)
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
 
         // Alerts: the log always; webhooks and Alertmanagers from the config and --alertmanager.url.
@@ -214,7 +202,9 @@ struct RunCommand: AsyncParsableCommand {
                 recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families()
                     + alertEngine.families(counters: counters)
             },
-            engine: engine, advice: advice, push: push, history: history, alerts: alertEngine))
+            engine: engine, advice: advice, push: push, history: history, alerts: alertEngine,
+            calibration: CalibrationIntake(advice: advice, store: { HistoryService.store($0, advice: advice, writer: writer) },
+                                           token: { live.pushToken })))
         let address = settings.address
         let app = Application(
             router: router,
@@ -255,7 +245,7 @@ struct RunCommand: AsyncParsableCommand {
         ])
         // In dependency order: each service may use those before it; shutdown runs in reverse.
         // History comes before its producers, so at shutdown it stops after them and writes what they queued.
-        let services: [any Service] = [vmServices, sampler, historyService, detection, adviceService] + alertSinks
+        let services: [any Service] = [vmServices, sampler, historyService, detection] + alertSinks
             + [alertService, latency, reloader, app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },

@@ -36,6 +36,17 @@ struct ConfigNode {
         return result
     }
 
+    /// A mapping whose keys are names the user chose (VM names, ...), in file order.
+    func entries() throws -> [(key: String, value: ConfigNode)] {
+        guard let mapping = self.node.mapping else { throw self.error("expected a mapping") }
+        return try mapping.map { key, value in
+            guard let name = key.string else {
+                throw ConfigError(file: self.file, line: key.mark?.line ?? self.line, message: "\(self.keyPath): keys must be strings")
+            }
+            return (name, ConfigNode(node: value, file: self.file, keyPath: self.keyPath.isEmpty ? name : "\(self.keyPath).\(name)"))
+        }
+    }
+
     func sequence() throws -> [ConfigNode] {
         guard let sequence = self.node.sequence else { throw self.error("expected a list") }
         return sequence.enumerated().map { index, node in

@@ -17,9 +17,10 @@ struct DaemonConfig: Sendable, Equatable {
     /// The file this was read from, for errors found after parsing (unreadable token or secret files).
     var file = ""
     var push = PushSettings()
+    var advice = AdviceSettings()
 
     /// The keys this version understands at the top level.
-    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups", "push", "alerts"]
+    static let topLevelKeys: Set<String> = ["workloads", "qmp", "libvirt", "groups", "push", "alerts", "advice"]
 
     static func load(path: String) throws -> DaemonConfig {
         let text: String
@@ -57,6 +58,7 @@ struct DaemonConfig: Sendable, Equatable {
         if let libvirt = top["libvirt"] { try config.vms.parseLibvirt(libvirt) }
         if let push = top["push"] { config.push = try PushSettings.parse(push) }
         if let alerts = top["alerts"] { config.alerts = try AlertSettings.parse(alerts) }
+        if let advice = top["advice"] { config.advice = try AdviceSettings.parse(advice) }
         if let groups = top["groups"] {
             var names: Set<String> = []
             for entry in try groups.sequence() {

@@ -13,6 +13,14 @@ enum APIJSON {
         return try encoder.encode(value)
     }
 
+    /// Reads a request body written in the API's own form (snake_case keys, infinities as strings).
+    static func decode<T: Decodable>(_ type: T.Type, from data: Data) throws -> T {
+        let decoder = JSONDecoder()
+        decoder.keyDecodingStrategy = .convertFromSnakeCase
+        decoder.nonConformingFloatDecodingStrategy = .convertFromString(positiveInfinity: "+Inf", negativeInfinity: "-Inf", nan: "NaN")
+        return try decoder.decode(type, from: data)
+    }
+
     /// A JSON response; a value that cannot be encoded gives `500 {"error": ...}` rather than a broken body.
     static func response(status: HTTPResponse.Status = .ok, _ value: some Encodable) -> Response {
         let data: Data

@@ -18,6 +18,7 @@ enum HTTPRoutes {
         var push: PushIntake?
         var history: HistoryReader?
         var alerts: AlertEngine?
+        var calibration: CalibrationIntake?
         var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     }
 
@@ -66,6 +67,12 @@ enum HTTPRoutes {
             router.get("/api/v1/advice") { _, _ -> Response in APIJSON.response(advice.adviceDocument()) }
         }
         if let push = sources.push { self.addPush(push, to: router) }
+        if let calibration = sources.calibration {
+            router.get(RouterPath(CalibrationIntake.path)) { _, _ -> Response in calibration.latest() }
+            let group = router.group(RouterPath(CalibrationIntake.path)).add(middleware: BearerTokenMiddleware(token: calibration.token))
+            group.post("start") { request, _ -> Response in await calibration.start(request) }
+            group.post("result") { request, _ -> Response in await calibration.result(request) }
+        }
         return router
     }
 

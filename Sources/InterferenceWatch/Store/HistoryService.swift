@@ -10,11 +10,24 @@ struct HistoryService: Service {
     let writer: HistoryWriter
     let sweeps: AsyncStream<CollectedSweep>
     let advice: HostMemoryAdvice
-    /// How often the advisor's state is saved (it changes at most once a minute).
+    /// How often the advisor's state is saved (a restart loses at most this much of what it learned).
     var stateIntervalSeconds: Double = 60
 
     static let adviceStateKey = "advice.state"
     static let baselinesKey = "detection.baselines"
+    /// Each calibration under its own key, `calibration.<start, Unix seconds>`.
+    static let calibrationKeyPrefix = "calibration."
+
+    /// Stores a calibration and, at once, the advisor state that now includes it.
+    static func store(_ result: CalibrationResult, advice: HostMemoryAdvice, writer: HistoryWriter) {
+        if let data = try? StoredJSON.encoder.encode(result) {
+            writer.enqueue(.state(key: Self.calibrationKeyPrefix + String(Int64(result.startedAtSeconds)), value: data,
+                                  atSeconds: result.endedAtSeconds))
+        }
+        if let data = try? StoredJSON.encoder.encode(advice.state) {
+            writer.enqueue(.state(key: Self.adviceStateKey, value: data, atSeconds: result.endedAtSeconds))
+        }
+    }
 
     func run() async throws {
         self.writer.start()
@@ -31,7 +44,7 @@ struct HistoryService: Service {
     }
 
     private func saveAdvice(atSeconds: Double) {
-        guard let data = try? JSONEncoder().encode(self.advice.state) else { return }
+        guard let data = try? StoredJSON.encoder.encode(self.advice.state) else { return }
         self.writer.enqueue(.state(key: Self.adviceStateKey, value: data, atSeconds: atSeconds))
     }
 }

@@ -43,6 +43,10 @@ struct SweepJSONWriter {
         self.array(sweep.vms) { $0.vm($1) }
         self.key("vmWorkloads")
         self.stringMap(sweep.vmWorkloads)
+        if let capacity = sweep.capacity {
+            self.key("capacity")
+            self.workload(capacity)
+        }
         self.close()
     }
 

@@ -1,3 +1,4 @@
+@testable import InterferenceWatch
 import AsyncHTTPClient
 import Foundation
 import NIOCore
@@ -20,7 +21,7 @@ struct AlertmanagerTests {
         let tree = try TemporaryTree()
         let receiver = try await WebhookReceiver()
         defer { receiver.stop() }
-        let amPort = try LoopbackPort.free()
+        let amPort = LoopbackPort.free()
         try tree.write("alertmanager.yml", """
             route:
               receiver: hook

@@ -66,15 +66,13 @@ struct ServiceClockTests {
         let groups = [SweepDetection.Group(name: "g", servers: ["a", "b"], workloadOfServer: [:])]
         let engine = DetectionEngine(groups: groups, windowSeconds: 3, recorder: recorder,
                                      pageSizeBytes: 4096, logger: Logger(label: "t"))
-        let detection = DetectionService(engine: engine, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
         let advice = HostMemoryAdvice()
-        let adviceService = AdviceService(advice: advice, sweeps: publisher.subscribe("advice"))
+        let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
         let sampler = Sampler(runner: runner, publisher: publisher, interval: .seconds(1), clock: manual.clock, wallClock: wall,
                               logger: Logger(label: "t"))
         let services = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await detection.run() }
-                group.addTask { try? await adviceService.run() }
                 group.addTask { try? await sampler.run() }
             }
         }

@@ -20,7 +20,7 @@ struct LiveImbalanceTests {
         var ports: [Int] = []
         for index in 1...4 {
             let cgroup = try LiveCgroup(name: "imbalance-s\(index)")
-            let port = try LoopbackPort.free()
+            let port = LoopbackPort.free()
             try cgroup.spawn(["python3", Self.taskServer, "--bind", "127.0.0.1", "--port", "\(port)", "--writes", "100000", "--heap-mb", "96", "--quiet"])
             cgroups.append(cgroup)
             ports.append(port)

@@ -22,7 +22,7 @@ extension LiveImbalanceTests {
         var ports: [Int] = []
         for index in 1...4 {
             let cgroup = try LiveCgroup(name: "replay-s\(index)")
-            let port = try LoopbackPort.free()
+            let port = LoopbackPort.free()
             try cgroup.spawn(["python3", Self.taskServer, "--bind", "127.0.0.1", "--port", "\(port)", "--writes", "100000",
                               "--heap-mb", "96", "--quiet"])
             cgroups.append(cgroup)

@@ -1,3 +1,4 @@
+@testable import InterferenceWatch
 import Detectors
 @testable import Parsers
 import AsyncHTTPClient
@@ -51,7 +52,7 @@ struct LiveScrapeTests {
     }
 
     @Test func recordsWindowsOfARealHistogramAndSurvivesARestart() async throws {
-        let port = try LoopbackPort.free()
+        let port = LoopbackPort.free()
         let tree = try TemporaryTree()
         var server = try TaskServer(port: port, logPath: tree.root + "/server-1.log")
         defer { server.kill() }

@@ -1,3 +1,4 @@
+@testable import InterferenceWatch
 import Foundation
 import Hummingbird
 import Logging
@@ -38,7 +39,7 @@ final class WebhookReceiver: Sendable {
             log.state.withLock { $0.received.append(Received(path: request.uri.path, body: Data(body.readableBytesView), headers: headers)) }
             return Response(status: .ok)
         }
-        let port = try LoopbackPort.free()
+        let port = LoopbackPort.free()
         self.port = port
         let app = Application(router: router, configuration: .init(address: .hostname("127.0.0.1", port: port)),
                               logger: Logger(label: "webhook-receiver"))

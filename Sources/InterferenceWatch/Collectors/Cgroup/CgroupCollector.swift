@@ -10,12 +10,16 @@ final class CgroupCollector: Collector {
     private let root: String
     private let namedCgroups: [(path: String, name: String)]
     private let reader: CachedFileReader
+    private let capacityCgroup: String?
 
-    /// - Parameter namedCgroups: cgroup paths from the config file (relative to the hierarchy root) and their names.
-    init(paths: CollectorPaths, namedCgroups: [(path: String, name: String)], reader: CachedFileReader) {
+    /// - Parameters:
+    ///   - namedCgroups: cgroup paths from the config file (relative to the hierarchy root) and their names.
+    ///   - capacityCgroup: the cgroup the RAM advice sizes (`--capacity.cgroup`), read into ``Sweep/capacity``.
+    init(paths: CollectorPaths, namedCgroups: [(path: String, name: String)], reader: CachedFileReader, capacityCgroup: String? = nil) {
         self.root = paths.cgroupfs
         self.namedCgroups = namedCgroups.map { (Self.normalise($0.path), $0.name) }
         self.reader = reader
+        self.capacityCgroup = capacityCgroup.map(Self.normalise)
     }
 
     func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
@@ -37,6 +41,10 @@ final class CgroupCollector: Collector {
             }
         }
         snapshot.workloads += workloads
+        if let capacity = self.capacityCgroup {
+            // Missing, it is an issue of its own (named), and the advice for it waits; the workloads are unaffected.
+            snapshot.sweep.capacity = memory.read(path: capacity, classification: .init(name: "capacity", kind: .cgroup), issues: &issues)
+        }
     }
 
     static func normalise(_ path: String) -> String {

@@ -1,11 +1,9 @@
-import Detectors
-@testable import Parsers
 import Glibc
 
-/// Free TCP ports on 127.0.0.1 for servers the tests start.
+/// Free TCP ports on 127.0.0.1: for the daemon `calibrate` starts when it runs alone, and for the tests' servers.
 enum LoopbackPort {
     /// A port that was free a moment ago (bind to 0, read it back, close).
-    static func free() throws -> Int {
+    static func free() -> Int {
         let fd = socket(AF_INET, Int32(SOCK_STREAM.rawValue), 0)
         defer { close(fd) }
         var address = sockaddr_in()

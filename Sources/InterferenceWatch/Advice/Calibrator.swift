@@ -1,0 +1,217 @@
+import Detectors
+import Foundation
+import Logging
+import Parsers
+import Synchronization
+
+/// Finds this host's knee on purpose: raises memory pressure one step at a time beside a running daemon and
+/// watches what its detection windows say, as the study did by hand with `stress -m`.
+///
+/// Every step: one more allocator (``CalibrationAllocators``) of `stepBytes`, then `windowsPerStep` detection
+/// windows that began after its memory was in place. It stops at once, releasing everything, when a finding opens,
+/// when one more step would eat into the reserve, at the ceiling, at the time limit, when an allocator dies, or when
+/// ``stop(reason:)`` is called (SIGINT, SIGTERM).
+final class Calibrator: Sendable {
+    struct Options: Sendable {
+        var stepBytes: UInt64 = 256 << 20
+        var ceilingBytes: UInt64?
+        var reserveBytes: UInt64 = 256 << 20
+        var windowsPerStep = 3
+        var timeLimitSeconds: Double = 1800
+        /// How long to wait for every group to have a latency baseline (slowdowns need one) before the first step.
+        var baselineWaitSeconds: Double = 300
+        var cgroupRoot = "/sys/fs/cgroup"
+        var procfs = "/proc"
+        var executable = "/proc/self/exe"
+        var pollSeconds = 0.5
+    }
+
+    struct Failure: Error, CustomStringConvertible {
+        var description: String
+    }
+
+    // Replies of the daemon's API, only the fields used here.
+    private struct AdviceReply: Decodable {
+        struct Advice: Decodable {
+            var installedBytes: UInt64
+            var availableBytes: UInt64?
+            var scope: String?
+        }
+        var advice: Advice?
+    }
+
+    private struct FindingsReply: Decodable {
+        var findings: [Finding]
+        var groups: [GroupVerdict]
+    }
+
+    private struct Accepted: Decodable {}
+
+    let api: DaemonAPIClient
+    let options: Options
+    let logger: Logger
+    private let stopReason = Mutex<String?>(nil)
+    private let allocators = Mutex<CalibrationAllocators?>(nil)
+
+    init(api: DaemonAPIClient, options: Options, logger: Logger) {
+        self.api = api
+        self.options = options
+        self.logger = logger
+    }
+
+    /// Ends the calibration from outside (a signal): releases the allocators at once; the loop then reports.
+    func stop(reason: String) {
+        self.stopReason.withLock { $0 = $0 ?? reason }
+        self.allocators.withLock { $0 }?.release()
+    }
+
+    /// The plan from the daemon's current figures; touches nothing.
+    func plan() async throws -> CalibrationPlan {
+        let advice = try await self.api.get("/api/v1/advice", as: AdviceReply.self)
+        guard let figures = advice.advice, let available = figures.availableBytes else {
+            throw Failure(description: "the daemon at \(self.api.baseURL) has no memory advice yet (no sweep with MemAvailable, or its capacity cgroup is unreadable)")
+        }
+        let swapFree = self.hostSample().meminfoBytes["SwapFree"] ?? 0
+        let allocators = try CalibrationAllocators(cgroupRoot: self.options.cgroupRoot, capacityCgroup: figures.scope,
+                                                   executable: self.options.executable)
+        return CalibrationPlan(stepBytes: self.options.stepBytes, ceilingBytes: self.options.ceilingBytes,
+                               reserveBytes: self.options.reserveBytes, windowsPerStep: self.options.windowsPerStep,
+                               timeLimitSeconds: self.options.timeLimitSeconds, capacityBytes: figures.installedBytes,
+                               availableBytes: available, swapFreeBytes: swapFree, capacityCgroup: figures.scope,
+                               allocatorCgroup: allocators.directory)
+    }
+
+    /// Runs the plan; always releases the allocators and their cgroup before it returns or throws.
+    func run(_ plan: CalibrationPlan) async throws -> CalibrationResult {
+        let startedAt = Date().timeIntervalSince1970
+        let deadline = startedAt + plan.timeLimitSeconds
+        let initial = try await self.api.get("/api/v1/findings", as: FindingsReply.self)
+        guard !initial.groups.isEmpty else {
+            throw Failure(description: "the daemon at \(self.api.baseURL) has no groups: latency is what calibration measures, configure groups first")
+        }
+        guard initial.findings.isEmpty else {
+            let open = initial.findings.map { "\($0.kind.rawValue) in \($0.group)" }.joined(separator: ", ")
+            throw Failure(description: "findings are already open (\(open)): calibrate on a calm host")
+        }
+        await self.waitForBaselines(deadline: min(deadline, startedAt + self.options.baselineWaitSeconds))
+
+        let allocators = try CalibrationAllocators(cgroupRoot: self.options.cgroupRoot, capacityCgroup: plan.capacityCgroup,
+                                                   executable: self.options.executable)
+        try allocators.prepare(ceilingBytes: plan.ceilingBytes)
+        self.allocators.withLock { $0 = allocators }
+        defer {
+            self.allocators.withLock { $0 = nil }
+            allocators.release()
+        }
+        // The daemon leaves the allocators out of the demand until the result comes, or a little past the limit.
+        _ = try? await self.api.post("/api/v1/calibration/start", body: ["until_seconds": deadline + 60], as: Accepted.self)
+
+        var steps: [CalibrationResult.Step] = []
+        var reason = "ceiling"
+        for (index, allocated) in plan.steps.enumerated() {
+            if index > 0 {
+                let swapFree = self.hostSample().meminfoBytes["SwapFree"] ?? 0
+                let available = (try? await self.api.get("/api/v1/advice", as: AdviceReply.self))?.advice?.availableBytes ?? 0
+                guard plan.fitsReserve(availableBytes: available, swapFreeBytes: swapFree) else { reason = "reserve"; break }
+                do { _ = try allocators.add(bytes: plan.stepBytes) } catch { reason = "error: \(error)"; break }
+            }
+            let outcome = await self.measureStep(index: index, allocatedBytes: allocated, allocators: allocators, deadline: deadline)
+            if let step = outcome.step { steps.append(step) }
+            if let stop = outcome.stop { reason = stop; break }
+            if let step = outcome.step, step.findingOpened { reason = "finding"; break }
+        }
+        allocators.release()
+        let result = CalibrationResult(startedAtSeconds: startedAt, endedAtSeconds: Date().timeIntervalSince1970,
+                                       capacityBytes: plan.capacityBytes, capacityCgroup: plan.capacityCgroup,
+                                       stepBytes: plan.stepBytes, steps: steps, stopReason: reason)
+        do {
+            _ = try await self.api.post("/api/v1/calibration/result", body: result, as: Accepted.self)
+        } catch {
+            self.logger.error("the daemon did not take the calibration result", metadata: ["error": "\(error)"])
+        }
+        return result
+    }
+
+    /// Polls until every group reports a slowdown ratio (its baseline is learned), or the deadline.
+    private func waitForBaselines(deadline: Double) async {
+        while Date().timeIntervalSince1970 < deadline, self.stopReason.withLock({ $0 }) == nil {
+            if let reply = try? await self.api.get("/api/v1/findings", as: FindingsReply.self),
+               reply.groups.allSatisfy({ $0.groupSlowdownRatio != nil }) { return }
+            try? await Task.sleep(for: .seconds(self.options.pollSeconds))
+        }
+    }
+
+    /// One step: waits for the allocators' memory, then for the windows; stops early on a finding or a stop.
+    private func measureStep(index: Int, allocatedBytes: UInt64, allocators: CalibrationAllocators,
+                             deadline: Double) async -> (step: CalibrationResult.Step?, stop: String?) {
+        let start = Date().timeIntervalSince1970
+        let poll = Duration.milliseconds(Int64(self.options.pollSeconds * 1000))
+        // The step's memory is in place once the allocators hold (resident or swapped) nearly all of it.
+        while allocators.heldBytes(procfs: self.options.procfs) < allocatedBytes / 10 * 9 {
+            if let stop = self.checkStop(allocators: allocators, deadline: deadline) { return (nil, stop) }
+            try? await Task.sleep(for: poll)
+        }
+        let ready = Date().timeIntervalSince1970
+        let before = self.hostSample()
+        var windows: [String: Set<Double>] = [:]
+        var minAvailable: UInt64?
+        var last: FindingsReply?
+        var opened = false
+        var stop: String?
+        while true {
+            if let reason = self.checkStop(allocators: allocators, deadline: deadline) { stop = reason; break }
+            if let advice = try? await self.api.get("/api/v1/advice", as: AdviceReply.self), let available = advice.advice?.availableBytes {
+                minAvailable = min(minAvailable ?? .max, available)
+            }
+            if let reply = try? await self.api.get("/api/v1/findings", as: FindingsReply.self) {
+                last = reply
+                for verdict in reply.groups where verdict.startSeconds >= ready - 0.5 {
+                    windows[verdict.group, default: []].insert(verdict.endSeconds)
+                }
+                // Any finding ends the calibration at once: releasing quickly is the point.
+                if !reply.findings.isEmpty { opened = true; break }
+                if reply.groups.allSatisfy({ (windows[$0.group]?.count ?? 0) >= self.options.windowsPerStep }) { break }
+            }
+            try? await Task.sleep(for: poll)
+        }
+        let end = Date().timeIntervalSince1970
+        let after = self.hostSample()
+        let signals = SignalModel.host(previous: before, current: after, elapsedSeconds: end - ready, pageSizeBytes: 4096)
+        let groups = (last?.groups ?? []).map { verdict -> CalibrationResult.GroupReading in
+            let medians = verdict.servers.compactMap(\.statistics.median).sorted()
+            let median = medians.isEmpty ? nil : medians[medians.count / 2]
+            let findings = (last?.findings ?? []).filter { $0.group == verdict.group }.map { finding in
+                "\(finding.kind.rawValue)\(finding.server.map { " \($0)" } ?? ""): \(finding.causes.first?.signal ?? "no cause")"
+            }
+            return .init(group: verdict.group, medianSeconds: median, imbalanceRatio: verdict.imbalanceRatio,
+                         fairnessIndex: verdict.fairnessIndex, findings: findings)
+        }
+        self.logger.info("calibration step", metadata: [
+            "step": "\(index)", "allocated_bytes": "\(allocatedBytes)", "available_bytes": "\(minAvailable.map { "\($0)" } ?? "?")",
+            "finding": "\(opened)", "seconds": "\(Int(end - start))",
+        ])
+        let step = CalibrationResult.Step(index: index, allocatedBytes: allocatedBytes, startSeconds: start, endSeconds: end,
+                                          availableBytes: minAvailable, swapInBytesPerSecond: signals.swapInBytesPerSecond,
+                                          psiMemorySomeRatio: signals.psiMemorySomeRatio, groups: groups, findingOpened: opened)
+        return (step, stop)
+    }
+
+    private func checkStop(allocators: CalibrationAllocators, deadline: Double) -> String? {
+        if let reason = self.stopReason.withLock({ $0 }) { return reason }
+        if Date().timeIntervalSince1970 >= deadline { return "time_limit" }
+        if !allocators.allRunning { return "allocator_died" }
+        return nil
+    }
+
+    /// Host meminfo, vmstat and PSI as the daemon's collectors read them.
+    private func hostSample() -> HostSample {
+        let paths = CollectorPaths(procfs: self.options.procfs, sysfs: "/sys", cgroupfs: self.options.cgroupRoot)
+        let reader = CachedFileReader(keepOpen: false)
+        var sweep = CollectedSweep()
+        var issues: [ParseIssue] = []
+        let collectors: [any Collector] = [MeminfoCollector(paths: paths, reader: reader), VMStatCollector(paths: paths, reader: reader),
+                                           PressureCollector(paths: paths, reader: reader)]
+        for collector in collectors { try? collector.collect(into: &sweep, issues: &issues) }
+        return sweep.host
+    }
+}
