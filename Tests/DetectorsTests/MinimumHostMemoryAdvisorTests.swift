@@ -194,7 +194,7 @@ struct MinimumHostMemoryAdvisorTests {
         let floor = try #require(advice.knee.floorBytes)
         #expect(floor == advice.demandBytes + 9 * Self.gib + 1)
         #expect(advice.minimumBytes >= floor && advice.minimumBytes - advice.demandBytes > 9 * Self.gib)
-        #expect(advice.reasons.contains { $0.hasPrefix("Knee: a memory-caused finding opened with 9.0 GiB available") }, "\(advice.reasons)")
+        #expect(advice.reasons.contains { $0.hasPrefix("Knee: latency broke with 9.0 GiB available") }, "\(advice.reasons)")
     }
 
     @Test func aCalibrationsKneeJoinsTheAdvice() throws {

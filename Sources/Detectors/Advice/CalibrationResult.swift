@@ -39,11 +39,20 @@ public struct CalibrationResult: Sendable, Equatable, StoredRecord {
         /// Host PSI memory `some` over the step (0...1).
         public var psiMemorySomeRatio: Double?
         public var groups: [GroupReading]
-        /// A finding with a memory cause opened during the step.
+        /// The daemon opened a finding during the step.
         public var findingOpened: Bool
+        /// The largest ratio of a group's median task time to its median in the calm first step.
+        public var slowdownRatio: Double?
+        /// `slowdownRatio` reached the calibration's threshold: latency broke before the daemon's debounced detection
+        /// said so (slow tasks leave few samples per window).
+        public var slowedDown: Bool
+
+        /// The step that ends the calibration as the knee's unsafe side.
+        public var degraded: Bool { self.findingOpened || self.slowedDown }
 
         public init(index: Int, allocatedBytes: UInt64, startSeconds: Double, endSeconds: Double, availableBytes: UInt64?,
-                    swapInBytesPerSecond: Double?, psiMemorySomeRatio: Double?, groups: [GroupReading], findingOpened: Bool) {
+                    swapInBytesPerSecond: Double?, psiMemorySomeRatio: Double?, groups: [GroupReading], findingOpened: Bool,
+                    slowdownRatio: Double? = nil, slowedDown: Bool = false) {
             self.index = index
             self.allocatedBytes = allocatedBytes
             self.startSeconds = startSeconds
@@ -53,6 +62,28 @@ public struct CalibrationResult: Sendable, Equatable, StoredRecord {
             self.psiMemorySomeRatio = psiMemorySomeRatio
             self.groups = groups
             self.findingOpened = findingOpened
+            self.slowdownRatio = slowdownRatio
+            self.slowedDown = slowedDown
+        }
+
+        private enum CodingKeys: String, CodingKey {
+            case index, allocatedBytes, startSeconds, endSeconds, availableBytes, swapInBytesPerSecond, psiMemorySomeRatio, groups,
+                 findingOpened, slowdownRatio, slowedDown
+        }
+
+        public init(from decoder: any Decoder) throws {
+            let c = try decoder.container(keyedBy: CodingKeys.self)
+            self.index = try c.decode(Int.self, forKey: .index)
+            self.allocatedBytes = try c.decode(UInt64.self, forKey: .allocatedBytes)
+            self.startSeconds = try c.decode(Double.self, forKey: .startSeconds)
+            self.endSeconds = try c.decode(Double.self, forKey: .endSeconds)
+            self.availableBytes = try c.decodeIfPresent(UInt64.self, forKey: .availableBytes)
+            self.swapInBytesPerSecond = try c.decodeIfPresent(Double.self, forKey: .swapInBytesPerSecond)
+            self.psiMemorySomeRatio = try c.decodeIfPresent(Double.self, forKey: .psiMemorySomeRatio)
+            self.groups = try c.decodeIfPresent([GroupReading].self, forKey: .groups) ?? []
+            self.findingOpened = try c.decodeIfPresent(Bool.self, forKey: .findingOpened) ?? false
+            self.slowdownRatio = try c.decodeIfPresent(Double.self, forKey: .slowdownRatio)
+            self.slowedDown = try c.decodeIfPresent(Bool.self, forKey: .slowedDown) ?? false
         }
     }
 
@@ -64,7 +95,7 @@ public struct CalibrationResult: Sendable, Equatable, StoredRecord {
     public var capacityCgroup: String?
     public var stepBytes: UInt64
     public var steps: [Step]
-    /// Why it stopped: `finding`, `ceiling`, `reserve`, `time_limit`, `signal`, `allocator_died`, `error: ...`.
+    /// Why it stopped: `finding`, `slowdown`, `ceiling`, `reserve`, `time_limit`, `signal`, `allocator_died`, `error: ...`.
     public var stopReason: String
     /// The knee: the last step without a finding (``MemoryKnee/safe``) and the step that opened one (``MemoryKnee/unsafe``).
     public var knee: MemoryKnee
@@ -81,15 +112,16 @@ public struct CalibrationResult: Sendable, Equatable, StoredRecord {
         self.knee = Self.knee(steps: steps, capacityBytes: capacityBytes)
     }
 
-    /// The last calm step before the first that opened a finding is safe, that step unsafe; without a finding, the
-    /// most pressed step is safe (the knee lies beyond what was tried).
+    /// The last calm step before the first degraded one (a finding, or a slowdown) is safe, that step unsafe; with no
+    /// degraded step, the most pressed step is safe (the knee lies beyond what was tried).
     static func knee(steps: [Step], capacityBytes: UInt64) -> MemoryKnee {
         var knee = MemoryKnee()
         let measured = steps.filter { $0.availableBytes != nil }
-        if let bad = measured.firstIndex(where: \.findingOpened) {
+        if let bad = measured.firstIndex(where: \.degraded) {
             let step = measured[bad]
             knee.unsafe = .init(availableBytes: step.availableBytes!, capacityBytes: capacityBytes, atSeconds: step.endSeconds,
-                                source: "calibration", detail: "step \(step.index) (\(step.allocatedBytes) bytes allocated) opened a finding")
+                                source: "calibration",
+                                detail: "step \(step.index) (\(step.allocatedBytes) bytes allocated) \(step.findingOpened ? "opened a finding" : "slowed tasks down")")
             if bad > 0 {
                 let calm = measured[bad - 1]
                 knee.safe = .init(availableBytes: calm.availableBytes!, capacityBytes: capacityBytes, atSeconds: calm.endSeconds,

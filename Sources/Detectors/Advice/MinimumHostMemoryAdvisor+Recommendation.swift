@@ -32,7 +32,8 @@ extension MinimumHostMemoryAdvisor {
 
         let history = self.state.observedSeconds
         let days = max(history / 86_400, 1e-6)
-        let widening = min(1 + 1 / days, 1000)
+        // VPA's widening, at most its value at one hour (x25): below that the range says no more.
+        let widening = min(1 + 1 / days, 25)
         let granularity = Double(settings.granularityBytes)
         let lower = UInt64(max(0, (Double(minimum) / widening / granularity).rounded(.down))) * settings.granularityBytes
         let upper = settings.roundedUp(Double(minimum) * widening)
@@ -95,7 +96,7 @@ extension MinimumHostMemoryAdvisor {
         let overhead = advice.workloads.reduce(0) { $0 + $1.parts.vmOverheadBytes }
         if overhead > 0 { out.append("QEMU holds \(b(overhead)) beyond guest RAM.") }
         if let unsafe = advice.knee.unsafe, let floor = advice.knee.floorBytes {
-            out.append("Knee: a memory-caused finding opened with \(b(unsafe.availableBytes)) available (\(unsafe.detail), \(unsafe.source)); "
+            out.append("Knee: latency broke with \(b(unsafe.availableBytes)) available (\(unsafe.source): \(unsafe.detail)); "
                        + "the recommendation keeps more than that free at the estimated demand (at least \(b(floor))).")
         }
         if let safe = advice.knee.safe {

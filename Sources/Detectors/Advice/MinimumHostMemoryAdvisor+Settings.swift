@@ -16,6 +16,10 @@ extension MinimumHostMemoryAdvisor {
         public var swapReuseSeconds: Double
         /// Less history than this is "not enough history"; alerts on the advice wait for it.
         public var minimumHistorySeconds: Double
+        /// A memory-caused finding is charged to the least available memory within this long before it: pages
+        /// swapped out under pressure fault back in, and findings open, after the pressure is gone (debouncing adds
+        /// windows too), so the memory available at that moment is not what the finding was about.
+        public var kneeLookbackSeconds: Double = 600
         /// vmstat and memory.stat count swap-ins in pages.
         public var pageSizeBytes: UInt64
         /// Size the workloads under this cgroup (relative to the hierarchy root, like `/lab.slice`) against its limit,

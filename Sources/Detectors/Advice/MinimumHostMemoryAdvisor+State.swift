@@ -13,6 +13,12 @@ extension MinimumHostMemoryAdvisor {
             public var knee: MemoryKnee
         }
 
+        /// The least available memory of one minute.
+        public struct AvailableMinute: Sendable, Equatable, Codable {
+            public var index: Int64
+            public var bytes: UInt64
+        }
+
         /// Workload name to its demand.
         public var workloads: [String: DemandTracker] = [:]
         /// The host's own memory outside workloads (or, with a capacity cgroup, inside it but outside its workloads).
@@ -26,6 +32,8 @@ extension MinimumHostMemoryAdvisor {
         public var observedSeconds: Double = 0
         /// Least available memory since the last detection window closed.
         public var availableSinceWindow: UInt64?
+        /// The least available memory per minute over the knee's lookback, oldest first.
+        public var recentAvailable: [AvailableMinute] = []
         /// The largest raw demand (used + swapped + ballooned) of this and the previous peak interval.
         public var peak: HostMemoryDemand?
         public var peakAtSeconds: Double?
@@ -45,7 +53,7 @@ extension MinimumHostMemoryAdvisor {
         public init() {}
 
         private enum CodingKeys: String, CodingKey {
-            case workloads, remainder, readBack, knee, calibration, observedSeconds, availableSinceWindow, peak, peakAtSeconds,
+            case workloads, remainder, readBack, knee, calibration, observedSeconds, availableSinceWindow, recentAvailable, peak, peakAtSeconds,
                  previousPeak, previousPeakAtSeconds, latest, latestAtSeconds, latestInstalledBytes, latestAvailableBytes,
                  latestSwappedBytes, latestBallooned, scope
         }
@@ -62,6 +70,7 @@ extension MinimumHostMemoryAdvisor {
             self.calibration = try c.decodeIfPresent(CalibrationResult.self, forKey: .calibration)
             self.observedSeconds = try c.decodeIfPresent(Double.self, forKey: .observedSeconds) ?? 0
             self.availableSinceWindow = try c.decodeIfPresent(UInt64.self, forKey: .availableSinceWindow)
+            self.recentAvailable = try c.decodeIfPresent([AvailableMinute].self, forKey: .recentAvailable) ?? []
             self.peak = try c.decodeIfPresent(HostMemoryDemand.self, forKey: .peak)
             self.peakAtSeconds = try c.decodeIfPresent(Double.self, forKey: .peakAtSeconds)
             self.previousPeak = try c.decodeIfPresent(HostMemoryDemand.self, forKey: .previousPeak)
@@ -85,6 +94,7 @@ extension MinimumHostMemoryAdvisor {
             try c.encodeIfPresent(self.calibration, forKey: .calibration)
             try c.encode(self.observedSeconds, forKey: .observedSeconds)
             try c.encodeIfPresent(self.availableSinceWindow, forKey: .availableSinceWindow)
+            try c.encode(self.recentAvailable, forKey: .recentAvailable)
             try c.encodeIfPresent(self.peak, forKey: .peak)
             try c.encodeIfPresent(self.peakAtSeconds, forKey: .peakAtSeconds)
             try c.encodeIfPresent(self.previousPeak, forKey: .previousPeak)

@@ -45,6 +45,14 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         self.state.latestAvailableBytes = reading.availableBytes
         self.state.latestSwappedBytes = reading.swappedBytes
         self.state.availableSinceWindow = min(self.state.availableSinceWindow ?? .max, reading.availableBytes)
+        let minute = Int64((at / 60).rounded(.down))
+        if let last = self.state.recentAvailable.indices.last, self.state.recentAvailable[last].index == minute {
+            self.state.recentAvailable[last].bytes = min(self.state.recentAvailable[last].bytes, reading.availableBytes)
+        } else {
+            self.state.recentAvailable.append(.init(index: minute, bytes: reading.availableBytes))
+        }
+        let oldestMinute = Int64(((at - self.settings.kneeLookbackSeconds) / 60).rounded(.down))
+        self.state.recentAvailable.removeAll { $0.index < oldestMinute }
         var ballooned: [String: UInt64] = [:]
 
         let interval = self.settings.peakIntervalSeconds, reuse = self.settings.swapReuseSeconds
@@ -99,7 +107,9 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         var knee = MemoryKnee()
         if let bound = findings.first(where: { $0.causes.first.map { CauseSignal(rawValue: $0.signal) != nil } ?? false }) {
             let cause = bound.causes[0]
-            knee.unsafe = .init(availableBytes: available, capacityBytes: capacity, atSeconds: endSeconds, source: "window",
+            // The pressure behind it may have passed already: the least memory available within the lookback.
+            let lookback = self.state.recentAvailable.map(\.bytes).min().map { min($0, available) } ?? available
+            knee.unsafe = .init(availableBytes: lookback, capacityBytes: capacity, atSeconds: endSeconds, source: "window",
                                 detail: "\(bound.kind.rawValue) in group \(bound.group)\(bound.server.map { " (\($0))" } ?? ""), top cause \(cause.signal)")
         } else if findings.isEmpty && verdicts.allSatisfy({ $0.imbalanceRatio != nil || $0.groupSlowdownRatio != nil }) {
             knee.safe = .init(availableBytes: available, capacityBytes: capacity, atSeconds: endSeconds, source: "window",

@@ -20,6 +20,9 @@ final class Calibrator: Sendable {
         var timeLimitSeconds: Double = 1800
         /// How long to wait for every group to have a latency baseline (slowdowns need one) before the first step.
         var baselineWaitSeconds: Double = 300
+        /// A group whose median task time reaches this multiple of its calm first step's has slowed down: the knee,
+        /// even before the daemon's debounced detection opens a finding (the detector's own slowdown threshold).
+        var slowdownRatio = 1.25
         var cgroupRoot = "/sys/fs/cgroup"
         var procfs = "/proc"
         var executable = "/proc/self/exe"
@@ -85,15 +88,18 @@ final class Calibrator: Sendable {
     func run(_ plan: CalibrationPlan) async throws -> CalibrationResult {
         let startedAt = Date().timeIntervalSince1970
         let deadline = startedAt + plan.timeLimitSeconds
-        let initial = try await self.api.get("/api/v1/findings", as: FindingsReply.self)
-        guard !initial.groups.isEmpty else {
-            throw Failure(description: "the daemon at \(self.api.baseURL) has no groups: latency is what calibration measures, configure groups first")
+        _ = try await self.api.get("/api/v1/findings", as: FindingsReply.self)  // the daemon answers at all
+        // A calm start: a window closed for every group, no finding open (an earlier calibration's may still be
+        // resolving) and baselines learned.
+        let (groups, calm) = await self.waitUntilCalm(deadline: min(deadline, startedAt + self.options.baselineWaitSeconds))
+        guard groups > 0 else {
+            throw Failure(description: "the daemon at \(self.api.baseURL) has closed no window for any group: latency is what calibration measures, configure groups first")
         }
-        guard initial.findings.isEmpty else {
-            let open = initial.findings.map { "\($0.kind.rawValue) in \($0.group)" }.joined(separator: ", ")
-            throw Failure(description: "findings are already open (\(open)): calibrate on a calm host")
+        guard calm.isEmpty else {
+            let open = calm.map { "\($0.kind.rawValue) in \($0.group)" }.joined(separator: ", ")
+            throw Failure(description: "findings are open (\(open)) after waiting \(DurationText.span(self.options.baselineWaitSeconds)): calibrate on a calm host")
         }
-        await self.waitForBaselines(deadline: min(deadline, startedAt + self.options.baselineWaitSeconds))
+        if let stop = self.stopReason.withLock({ $0 }) { throw Failure(description: "stopped (\(stop)) before the first step") }
 
         let allocators = try CalibrationAllocators(cgroupRoot: self.options.cgroupRoot, capacityCgroup: plan.capacityCgroup,
                                                    executable: self.options.executable)
@@ -107,6 +113,7 @@ final class Calibrator: Sendable {
         _ = try? await self.api.post("/api/v1/calibration/start", body: ["until_seconds": deadline + 60], as: Accepted.self)
 
         var steps: [CalibrationResult.Step] = []
+        var calmMedians: [String: Double] = [:]
         var reason = "ceiling"
         for (index, allocated) in plan.steps.enumerated() {
             if index > 0 {
@@ -116,9 +123,23 @@ final class Calibrator: Sendable {
                 do { _ = try allocators.add(bytes: plan.stepBytes) } catch { reason = "error: \(error)"; break }
             }
             let outcome = await self.measureStep(index: index, allocatedBytes: allocated, allocators: allocators, deadline: deadline)
-            if let step = outcome.step { steps.append(step) }
+            if var step = outcome.step {
+                if index == 0 {
+                    for group in step.groups { calmMedians[group.group] = group.medianSeconds }
+                } else {
+                    let ratios = step.groups.compactMap { group in
+                        calmMedians[group.group].flatMap { calm in group.medianSeconds.map { $0 / calm } }
+                    }
+                    step.slowdownRatio = ratios.max()
+                    step.slowedDown = (step.slowdownRatio ?? 0) >= self.options.slowdownRatio
+                }
+                steps.append(step)
+            }
             if let stop = outcome.stop { reason = stop; break }
-            if let step = outcome.step, step.findingOpened { reason = "finding"; break }
+            if let step = steps.last, step.index == index {
+                if step.findingOpened { reason = "finding"; break }
+                if step.slowedDown { reason = "slowdown"; break }
+            }
         }
         allocators.release()
         let result = CalibrationResult(startedAtSeconds: startedAt, endedAtSeconds: Date().timeIntervalSince1970,
@@ -132,13 +153,21 @@ final class Calibrator: Sendable {
         return result
     }
 
-    /// Polls until every group reports a slowdown ratio (its baseline is learned), or the deadline.
-    private func waitForBaselines(deadline: Double) async {
-        while Date().timeIntervalSince1970 < deadline, self.stopReason.withLock({ $0 }) == nil {
-            if let reply = try? await self.api.get("/api/v1/findings", as: FindingsReply.self),
-               reply.groups.allSatisfy({ $0.groupSlowdownRatio != nil }) { return }
+    /// Polls until no finding is open and every group reports a slowdown ratio (its baseline is learned), or the
+    /// deadline; returns the findings still open then (a missing baseline alone does not stop the calibration).
+    private func waitUntilCalm(deadline: Double) async -> (groups: Int, open: [Finding]) {
+        var open: [Finding] = []
+        var groups = 0
+        while self.stopReason.withLock({ $0 }) == nil {
+            if let reply = try? await self.api.get("/api/v1/findings", as: FindingsReply.self) {
+                open = reply.findings
+                groups = reply.groups.count
+                if groups > 0 && open.isEmpty && reply.groups.allSatisfy({ $0.groupSlowdownRatio != nil }) { return (groups, []) }
+            }
+            if Date().timeIntervalSince1970 >= deadline { break }
             try? await Task.sleep(for: .seconds(self.options.pollSeconds))
         }
+        return (groups, open)
     }
 
     /// One step: waits for the allocators' memory, then for the windows; stops early on a finding or a stop.

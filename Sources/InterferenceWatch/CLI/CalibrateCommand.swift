@@ -56,6 +56,9 @@ struct CalibrateCommand: AsyncParsableCommand {
     @Option(name: .customLong("baseline-wait"), help: "Longest wait for every group's latency baseline before the first step.")
     var baselineWait = "5m"
 
+    @Option(help: "A step whose median task time reaches this multiple of the calm step's is the knee (as a finding is).")
+    var slowdown = 1.25
+
     @Option(name: .customLong("path.cgroupfs"), help: "cgroup root the allocator cgroup is made under.")
     var cgroupfs = "/sys/fs/cgroup"
 
@@ -99,6 +102,8 @@ struct CalibrateCommand: AsyncParsableCommand {
             throw ValidationError("invalid --baseline-wait \"\(self.baselineWait)\": expected a duration like 5m")
         }
         options.baselineWaitSeconds = wait
+        guard self.slowdown > 1 else { throw ValidationError("invalid --slowdown \(self.slowdown): expected a ratio above 1, like 1.25") }
+        options.slowdownRatio = self.slowdown
         options.cgroupRoot = self.cgroupfs
         options.procfs = self.procfs
         options.executable = (try? FileManager.default.destinationOfSymbolicLink(atPath: "/proc/self/exe")) ?? CommandLine.arguments[0]

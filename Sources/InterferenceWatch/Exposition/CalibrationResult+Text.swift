@@ -5,7 +5,7 @@ extension CalibrationResult {
     /// `calibrate`'s text: the curve, a row per step, then the knee.
     var text: String {
         let b = { (value: UInt64) in SVGChart.bytes(Double(value)) }
-        var rows: [[String]] = [["STEP", "ALLOCATED", "AVAILABLE", "SWAP IN", "PSI SOME", "GROUPS (median, imbalance, fairness)", "FINDING"]]
+        var rows: [[String]] = [["STEP", "ALLOCATED", "AVAILABLE", "SWAP IN", "PSI SOME", "SLOWDOWN", "GROUPS (median, imbalance, fairness)", "FINDING"]]
         for step in self.steps {
             let groups = step.groups.map { group in
                 let median = group.medianSeconds.map { String(format: "%.3fs", $0) } ?? "-"
@@ -15,7 +15,8 @@ extension CalibrationResult {
             }.joined(separator: "; ")
             rows.append(["\(step.index)", b(step.allocatedBytes), step.availableBytes.map(b) ?? "-",
                          step.swapInBytesPerSecond.map { SVGChart.bytes($0) + "/s" } ?? "-",
-                         step.psiMemorySomeRatio.map { String(format: "%.1f %%", $0 * 100) } ?? "-", groups,
+                         step.psiMemorySomeRatio.map { String(format: "%.1f %%", $0 * 100) } ?? "-",
+                         step.slowdownRatio.map { String(format: "%.2fx", $0) } ?? "-", groups,
                          step.findingOpened ? step.groups.flatMap(\.findings).joined(separator: ", ") : ""])
         }
         let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
@@ -26,7 +27,7 @@ extension CalibrationResult {
                 .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
         }
         if let unsafe = self.knee.unsafe {
-            out += "Knee: a finding opened with \(b(unsafe.availableBytes)) available (\(unsafe.detail))"
+            out += "Knee: latency broke with \(b(unsafe.availableBytes)) available (\(unsafe.detail))"
             out += self.knee.safe.map { "; with \(b($0.availableBytes)) available every group stayed balanced.\n" } ?? ".\n"
         } else if let safe = self.knee.safe {
             out += "No finding: every group stayed balanced down to \(b(safe.availableBytes)) available; the knee lies beyond what was tried.\n"

@@ -31,7 +31,7 @@ extension HostMemoryAdvice {
                 advice.confidence.enough ? 1 : 0)
         set.add("host_memory_advice_confidence_ratio", .gauge,
                 "days / (1 + days) of history: 0.5 after a day, 0.875 after a week.", [], advice.confidence.ratio)
-        let rangeHelp = "The recommendation divided (lower) and multiplied (upper) by 1 + 1/days of history."
+        let rangeHelp = "The recommendation divided (lower) and multiplied (upper) by 1 + 1/days of history (at most 25, its value at one hour)."
         set.add("host_memory_advice_range_bytes", .gauge, rangeHelp, [("bound", "lower")], advice.confidence.lowerBytes)
         set.add("host_memory_advice_range_bytes", .gauge, rangeHelp, [("bound", "upper")], advice.confidence.upperBytes)
         let kneeHelp = "Available memory at the knee: the least seen with every group balanced (safe), the most seen "

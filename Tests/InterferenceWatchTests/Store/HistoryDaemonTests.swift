@@ -88,11 +88,28 @@ struct HistoryDaemonTests {
         }
         let observed = try #require(try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds"))
         #expect(first.stop() == 0)
+        // `recommend` reads what the stopped daemon saved: the same advice as its API gave.
+        let saved = try BinaryRun.run(["recommend", "--storage.path", storage, "--format", "json"])
+        #expect(saved.status == 0, "\(saved)")
+        let document = try JSONSerialization.jsonObject(with: Data(saved.stdout.utf8)) as? [String: Any]
+        let advice = try #require(document?["advice"] as? [String: Any], "\(saved)")
+        #expect((advice["observed_seconds"] as? Double ?? 0) >= observed)
+        #expect((advice["minimum_bytes"] as? UInt64 ?? 0) > 0 && advice["workloads"] is [[String: Any]])
+        let text = try BinaryRun.run(["recommend", "--storage.path", storage])
+        #expect(text.status == 0 && text.stdout.hasPrefix("Recommended: ") && text.stdout.contains("Why:\n- "), "\(text)")
+        #expect(text.stdout.contains("WORKLOAD") && text.stdout.contains("(outside workloads)"), "\(text)")
+
         let second = try Self.start(storage, interval: "1h")
         defer { second.stop() }
         // One sweep in, the advice already rests on the first run's time.
         let resumed = try #require(try await Self.metric(second, "interferencewatch_host_memory_advice_observed_seconds"))
         #expect(resumed >= observed, "observed \(observed) s before the restart, \(resumed) s after")
+    }
+
+    @Test func recommendWithoutHistorySaysWhere() throws {
+        let tree = try TemporaryTree()
+        let result = try BinaryRun.run(["recommend", "--storage.path", tree.root + "/none"])
+        #expect(result.status != 0 && result.stderr.contains(tree.root + "/none"), "\(result)")
     }
 
     @Test func aHistoryFileThatIsNotOursStopsStartUpWithItsName() async throws {

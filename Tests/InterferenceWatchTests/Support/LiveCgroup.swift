@@ -25,8 +25,17 @@ final class LiveCgroup {
     let path: String
     private var processes: [Process] = []
 
-    init(name: String) throws {
-        self.path = "/iw-test/\(name)-\(getpid())"
+    convenience init(name: String) throws {
+        try self.init(path: "/iw-test/\(name)-\(getpid())")
+    }
+
+    /// A cgroup inside `parent` (release it before the parent: a cgroup with children cannot be removed).
+    convenience init(under parent: LiveCgroup, name: String) throws {
+        try self.init(path: parent.path + "/" + name)
+    }
+
+    private init(path: String) throws {
+        self.path = path
         for root in [Self.memoryRoot, Self.unifiedRoot] where FileManager.default.fileExists(atPath: root) {
             try FileManager.default.createDirectory(atPath: root + self.path, withIntermediateDirectories: true)
         }
