@@ -197,6 +197,29 @@ struct MinimumHostMemoryAdvisorTests {
         #expect(advice.reasons.contains { $0.hasPrefix("Knee: latency broke with 9.0 GiB available") }, "\(advice.reasons)")
     }
 
+    @Test func aFindingThatOpensAfterThePressureIsChargedToThePressure() throws {
+        var advisor = MinimumHostMemoryAdvisor()
+        var at = Self.start
+        // Two minutes squeezed to 200 MiB available, then memory returns; the slowdown opens while pages fault back.
+        for available: UInt64 in [4 * Self.gib, 200 * Self.mib, 200 * Self.mib, 6 * Self.gib, 6 * Self.gib] {
+            advisor.record(Self.host(total: 8 * Self.gib, available: available, at: at))
+            at += 60
+            advisor.record(Self.host(total: 8 * Self.gib, available: available, at: at))
+            advisor.recordWindow(Self.verdict(available == 6 * Self.gib ? [Self.finding(cause: "workload_major_faults")] : [], end: at),
+                                 endSeconds: at)
+        }
+        let advice = try #require(advisor.recommendation())
+        #expect(advice.knee.unsafe?.availableBytes == 200 * Self.mib, "\(String(describing: advice.knee.unsafe))")
+        // Eleven minutes later the squeeze is out of the lookback: a new finding is charged to what it saw.
+        at += 660
+        advisor.record(Self.host(total: 8 * Self.gib, available: 5 * Self.gib, at: at))
+        at += 60
+        advisor.record(Self.host(total: 8 * Self.gib, available: 5 * Self.gib, at: at))
+        advisor.recordWindow(Self.verdict([Self.finding(cause: "workload_swap")], end: at), endSeconds: at)
+        #expect(try #require(advisor.recommendation()).knee.unsafe?.availableBytes == 5 * Self.gib,
+                "the knee keeps the most available memory of the memory-caused findings: the later one")
+    }
+
     @Test func aCalibrationsKneeJoinsTheAdvice() throws {
         var advisor = MinimumHostMemoryAdvisor()
         advisor.record(Self.host(total: 8 * Self.gib, available: 6 * Self.gib, at: Self.start))

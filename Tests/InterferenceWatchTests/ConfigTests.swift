@@ -1,5 +1,6 @@
 import Detectors
 @testable import Parsers
+import ArgumentParser
 import Testing
 
 @testable import InterferenceWatch
@@ -18,6 +19,23 @@ struct ConfigTests {
         ])
     }
 
+    @Test func adviceSectionGivesScopeAndBalloonFloors() throws {
+        let config = try DaemonConfig.parse("""
+            advice:
+              capacity_cgroup: /lab.slice/
+              balloon_floor: 0.5
+              balloon_floors: {vm1: 768MiB, vm2: 1GiB}
+            """, file: "c.yaml")
+        #expect(config.advice.capacityCgroup == "/lab.slice" && config.advice.balloonFloorFraction == 0.5)
+        #expect(config.advice.balloonFloorBytes == ["vm1": 768 << 20, "vm2": 1 << 30])
+        // The flag wins over the file.
+        var options = try CollectionOptions.parse(["--capacity.cgroup", "/other"])
+        let tree = try TemporaryTree()
+        try tree.write("c.yaml", "advice:\n  capacity_cgroup: /lab.slice\n")
+        options.config = tree.root + "/c.yaml"
+        #expect(try options.loadConfig().advice.capacityCgroup == "/other")
+    }
+
     @Test func emptyFileIsAnEmptyConfig() throws {
         #expect(try DaemonConfig.parse("", file: "c.yaml") == DaemonConfig())
     }
@@ -30,6 +48,9 @@ struct ConfigTests {
         ("workloadz: []\n", 1, "unknown key \"workloadz\""),
         ("workloads: [\n", 2, "invalid YAML"),
         ("workloads: 5\n", 1, "workloads: expected a list"),
+        ("advice:\n  balloon_floor: 1.5\n", 2, "advice.balloon_floor: balloon_floor: expected a fraction from 0 to 1"),
+        ("advice:\n  balloon_floors: {vm1: lots}\n", 2, "advice.balloon_floors.vm1: expected a size like 768MiB"),
+        ("advice:\n  capacity: /lab\n", 2, "advice.capacity: unknown key"),
     ])
     func badLinesNameFileAndLine(_ text: String, _ line: Int, _ fragment: String) {
         do {

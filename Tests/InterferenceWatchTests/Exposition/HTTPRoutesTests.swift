@@ -2,6 +2,7 @@ import Detectors
 @testable import Parsers
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -41,5 +42,51 @@ struct HTTPRoutesTests {
             #expect(bodies[0] == bodies[1])
             if series > 1 { #expect(bodies[0].utf8.count > 4 * HTTPRoutes.chunkSizeBytes) }
         }
+    }
+
+    /// The calibration's API: bad bodies are 400 naming the field, a token guards the changes, a result reaches
+    /// the advice and history.
+    @Test func calibrationEndpointsCheckTheirBodiesAndToken() async throws {
+        let advice = HostMemoryAdvice()
+        let stored = NIOLockedValueBox<[CalibrationResult]>([])
+        let token = NIOLockedValueBox<String?>(nil)
+        let intake = CalibrationIntake(advice: advice, store: { result in stored.withLockedValue { $0.append(result) } },
+                                       token: { token.withLockedValue { $0 } }, now: { 1_000 })
+        let router = HTTPRoutes.makeRouter(.init(latest: LatestSweep(), renderer: SweepRenderer(version: "test", pageSizeBytes: 4096),
+                                                 telemetryPath: "/metrics", advice: advice, calibration: intake))
+        let result = CalibrationResult(startedAtSeconds: 900, endedAtSeconds: 990, capacityBytes: 1 << 30, capacityCgroup: "/lab",
+                                       stepBytes: 256 << 20, steps: [], stopReason: "ceiling")
+        try await Application(router: router).test(.router) { client in
+            try await client.execute(uri: "/api/v1/calibration/start", method: .post, body: ByteBuffer(string: #"{"until": 5}"#)) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains(#""field" : "until_seconds""#))
+            }
+            try await client.execute(uri: "/api/v1/calibration/start", method: .post,
+                                     body: ByteBuffer(string: #"{"until_seconds": 500000}"#)) { response in
+                #expect(response.status == .badRequest, "more than a day ahead")
+            }
+            try await client.execute(uri: "/api/v1/calibration/start", method: .post,
+                                     body: ByteBuffer(string: #"{"until_seconds": 1600}"#)) { response in
+                #expect(response.status == .accepted)
+            }
+            #expect(advice.calibrating)
+            try await client.execute(uri: "/api/v1/calibration/result", method: .post, body: ByteBuffer(string: "[1, 2]")) { response in
+                #expect(response.status == .badRequest)
+                #expect(String(buffer: response.body).contains("not a calibration result"))
+            }
+            token.withLockedValue { $0 = "s3cret" }
+            try await client.execute(uri: "/api/v1/calibration/result", method: .post,
+                                     body: ByteBuffer(bytes: Array(try APIJSON.encode(result)))) { response in
+                #expect(response.status == .unauthorized)
+            }
+            try await client.execute(uri: "/api/v1/calibration/result", method: .post, headers: [.authorization: "Bearer s3cret"],
+                                     body: ByteBuffer(bytes: Array(try APIJSON.encode(result)))) { response in
+                #expect(response.status == .accepted)
+            }
+            try await client.execute(uri: "/api/v1/calibration", method: .get) { response in
+                #expect(response.status == .ok && String(buffer: response.body).contains(#""stop_reason" : "ceiling""#))
+            }
+        }
+        #expect(!advice.calibrating && stored.withLockedValue { $0 } == [result])
     }
 }
