@@ -116,8 +116,12 @@ struct StatusPage {
             let verdict = advice.shortfallBytes > 0
                 ? "<span class=\"bad\">short by \(SVGChart.bytes(Double(advice.shortfallBytes)))</span>"
                 : "<span class=\"ok\">enough</span>"
-            out += "<tr><th>recommended minimum</th><td>\(SVGChart.bytes(Double(advice.minimumBytes))) (\(verdict); peak demand "
-                + "\(SVGChart.bytes(Double(advice.peak.demandBytes))), over \(String(format: "%.0f", advice.observedSeconds / 60)) min)</td></tr>\n"
+            let history = advice.confidence.enough
+                ? "\(DurationText.span(advice.observedSeconds)) of history"
+                : "not enough history: \(DurationText.span(advice.observedSeconds))"
+            out += "<tr><th>recommended minimum</th><td>\(SVGChart.bytes(Double(advice.minimumBytes))) (\(verdict); workloads' demand "
+                + "\(SVGChart.bytes(Double(advice.demandBytes))), \(history))</td></tr>\n"
+            out += "<tr><th>why</th><td><ul>" + advice.reasons.map { "<li>\(HTML.escape($0))</li>" }.joined() + "</ul></td></tr>\n"
         }
         out += "</table>\n"
         return out

@@ -60,9 +60,11 @@ struct PostMortem: Sendable, Encodable {
         /// Peak of used + swapped + ballooned memory in the range, and when.
         var peakDemandBytes: UInt64
         var peakAtSeconds: Double
-        /// What the advice would have recommended from the range alone (peak plus headroom, whole GiB).
+        /// What the advice recommends from the range alone (its workloads' demand plus the margin, whole GiB).
         var recommendedBytes: UInt64
         var shortfallBytes: UInt64
+        /// The workloads' demand in the range, swap counted as far as it was read back.
+        var demandBytes: UInt64
     }
 
     var generatedAtSeconds: Double

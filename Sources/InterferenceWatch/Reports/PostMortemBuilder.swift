@@ -13,7 +13,8 @@ struct PostMortemBuilder {
     let reader: HistoryReader
     /// Points per chart series.
     var points = 240
-    var headroomFraction = 0.1
+    /// The advice the range is judged with: the daemon's defaults.
+    var adviceSettings = MinimumHostMemoryAdvisor.Settings()
     /// Balloon moves and neighbour growth at least this large go into the timeline.
     var balloonStepBytes: Double = 16 * 1_048_576
     var neighbourStepBytes: Double = 256 * 1_048_576
@@ -231,17 +232,12 @@ struct PostMortemBuilder {
               meaning: CauseMeaning.words(for: cause.signal))
     }
 
+    /// What the advisor makes of the range's sweeps alone: the same demand model as the daemon's advice.
     private func advice(_ sweeps: [Sweep]) -> PostMortem.Advice? {
-        var peak: (demand: HostMemoryDemand, at: Double)?
-        for sweep in sweeps {
-            guard let demand = HostMemoryDemand(host: sweep.host, vms: sweep.vms) else { continue }
-            if peak == nil || demand.demandBytes > peak!.demand.demandBytes { peak = (demand, sweep.atSeconds) }
-        }
-        guard let peak else { return nil }
-        let gib = Double(1 << 30)
-        let recommended = UInt64(max(1, (Double(peak.demand.demandBytes) * (1 + self.headroomFraction) / gib).rounded(.up)) * gib)
-        return .init(installedBytes: peak.demand.totalBytes, peakDemandBytes: peak.demand.demandBytes, peakAtSeconds: peak.at,
-                     recommendedBytes: recommended,
-                     shortfallBytes: recommended > peak.demand.totalBytes ? recommended - peak.demand.totalBytes : 0)
+        var advisor = MinimumHostMemoryAdvisor(settings: self.adviceSettings)
+        for sweep in sweeps { advisor.record(sweep) }
+        guard let advice = advisor.recommendation() else { return nil }
+        return .init(installedBytes: advice.installedBytes, peakDemandBytes: advice.peak.demandBytes, peakAtSeconds: advice.peakAtSeconds,
+                     recommendedBytes: advice.minimumBytes, shortfallBytes: advice.shortfallBytes, demandBytes: advice.demandBytes)
     }
 }

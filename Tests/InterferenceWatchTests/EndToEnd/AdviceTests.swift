@@ -100,4 +100,26 @@ struct AdviceTests {
         // The daemon goes on serving everything else.
         #expect(try await missing.get("/metrics").body.contains("interferencewatch_host_memory_available_bytes"))
     }
+
+    /// Alone, `calibrate` starts a daemon of its own for the plan and stops it again; a dry run touches nothing.
+    @Test func calibrateAloneStartsItsOwnDaemonForADryRun() throws {
+        let root = TestPaths.fixture("v2-psi")
+        let tree = try TemporaryTree()
+        try tree.write("config.yaml", "workloads: []\n")
+        let result = try BinaryRun.run(["calibrate", "--config", tree.root + "/config.yaml", "--storage.path", tree.root + "/state",
+                                        "--path.procfs", root + "/proc", "--path.cgroupfs", root + "/sys/fs/cgroup", "--dry-run",
+                                        "--step", "1GiB", "--reserve", "512MiB", "--format", "json"])
+        #expect(result.status == 0, "\(result)")
+        let plan = try #require(try JSONSerialization.jsonObject(with: Data(result.stdout.utf8)) as? [String: Any], "\(result)")
+        let steps = try #require(plan["steps"] as? [UInt64])
+        #expect(steps.first == 0 && steps.count >= 2 && steps.dropFirst().allSatisfy { $0 % (1 << 30) == 0 })
+        #expect(plan["allocator_cgroup"] as? String == root + "/sys/fs/cgroup/" + MinimumHostMemoryAdvisor.calibrationCgroupName)
+        #expect(!FileManager.default.fileExists(atPath: root + "/sys/fs/cgroup/" + MinimumHostMemoryAdvisor.calibrationCgroupName))
+        // Its daemon ran (it kept history where it was told) and is gone.
+        #expect(FileManager.default.fileExists(atPath: tree.root + "/state/history.sqlite"))
+        #expect(!result.stderr.contains("level=error"), "\(result.stderr)")
+        // Without a daemon or a config there is nothing to measure.
+        let bare = try BinaryRun.run(["calibrate"])
+        #expect(bare.status != 0 && bare.stderr.contains("--daemon.url"), "\(bare)")
+    }
 }

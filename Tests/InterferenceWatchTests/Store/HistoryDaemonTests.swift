@@ -93,7 +93,7 @@ struct HistoryDaemonTests {
         #expect(saved.status == 0, "\(saved)")
         let document = try JSONSerialization.jsonObject(with: Data(saved.stdout.utf8)) as? [String: Any]
         let advice = try #require(document?["advice"] as? [String: Any], "\(saved)")
-        #expect((advice["observed_seconds"] as? Double ?? 0) >= observed)
+        #expect((advice["observed_seconds"] as? Double ?? 0) >= observed - 1e-6)
         #expect((advice["minimum_bytes"] as? UInt64 ?? 0) > 0 && advice["workloads"] is [[String: Any]])
         let text = try BinaryRun.run(["recommend", "--storage.path", storage])
         #expect(text.status == 0 && text.stdout.hasPrefix("Recommended: ") && text.stdout.contains("Why:\n- "), "\(text)")

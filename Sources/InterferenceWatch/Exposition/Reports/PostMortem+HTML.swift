@@ -80,8 +80,9 @@ extension PostMortem {
         let verdict = advice.shortfallBytes > 0
             ? "the host was short by \(SVGChart.bytes(Double(advice.shortfallBytes)))"
             : "the host had enough"
-        return "Installed \(SVGChart.bytes(Double(advice.installedBytes))); peak demand (used + swapped + ballooned) "
-            + "\(SVGChart.bytes(Double(advice.peakDemandBytes))) at \(TimeExpression.format(advice.peakAtSeconds)); "
+        return "Installed \(SVGChart.bytes(Double(advice.installedBytes))); the workloads needed "
+            + "\(SVGChart.bytes(Double(advice.demandBytes))) (swap counted as far as it was read back); the raw peak of used + "
+            + "swapped + ballooned memory was \(SVGChart.bytes(Double(advice.peakDemandBytes))) at \(TimeExpression.format(advice.peakAtSeconds)); "
             + "this range alone calls for at least \(SVGChart.bytes(Double(advice.recommendedBytes))), so \(verdict)."
     }
 }

@@ -11,10 +11,10 @@ import Testing
 /// `interference-watch calibrate` on this machine at small scale: four task servers in a 1.5 GiB capacity cgroup
 /// with swap on, the real daemon watching. Pressure rises until latency breaks; every allocator process and its
 /// cgroup are gone afterwards, also after SIGINT or SIGKILL in the middle of a step; the knee joins the advice.
-@Suite(.serialized, .enabled(if: LiveCgroup.available && LiveCgroup.swapEnabled, "needs root, cgroup v1 memory and swap"))
-struct CalibrationLiveTests {
-    static let taskServer = TestPaths.packageRoot.appendingPathComponent("contrib/lab/task-server/task-server.py").path
-
+///
+/// Part of the live imbalance suite, which runs its tests one at a time: two memory experiments side by side would
+/// each measure the other.
+extension LiveImbalanceTests {
     /// Pids of running allocator processes (their command line names the hidden subcommand).
     static func allocatorPids() -> [Int32] {
         let entries = (try? FileManager.default.contentsOfDirectory(atPath: "/proc")) ?? []
@@ -39,7 +39,7 @@ struct CalibrationLiveTests {
         await eventually(within: seconds, every: .milliseconds(200)) { !process.isRunning }
     }
 
-    @Test func theKneeIsFoundEverythingIsReleasedAndTheAdviceMovesAboveIt() async throws {
+    @Test func calibrationFindsTheKneeReleasesEverythingAndTheAdviceMovesAboveIt() async throws {
         let capacity = try LiveCgroup(name: "calibration")
         try capacity.write("memory.limit_in_bytes", "\(1536 << 20)")
         var servers: [LiveCgroup] = []
