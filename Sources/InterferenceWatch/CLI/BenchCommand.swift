@@ -1,6 +1,7 @@
 import ArgumentParser
 import Foundation
 import Glibc
+import Detectors
 import Logging
 
 /// `interference-watch bench`: CPU cost of collection sweeps and renders on this host, for the benchmark script.
@@ -37,10 +38,26 @@ struct BenchCommand: ParsableCommand {
         for _ in 0..<self.renders { bytes = renderer.render(snapshot) }
         let renderCPU = (Self.cpuSeconds() - renderStart) / Double(self.renders)
         let series = bytes.split(separator: UInt8(ascii: "\n")).filter { $0.first != UInt8(ascii: "#") }.count
+        // The advice takes every sweep too: its cost per sweep beside the sweep's, and the size of what it stores.
+        var advisor = MinimumHostMemoryAdvisor()
+        var sweep = snapshot.sweep
+        advisor.record(sweep)
+        let adviceStart = Self.cpuSeconds()
+        for _ in 0..<self.sweeps {
+            sweep.atSeconds += 15
+            advisor.record(sweep)
+        }
+        let adviceCPU = (Self.cpuSeconds() - adviceStart) / Double(self.sweeps)
+        let recommendStart = Self.cpuSeconds()
+        for _ in 0..<self.renders { _ = advisor.recommendation() }
+        let recommendCPU = (Self.cpuSeconds() - recommendStart) / Double(self.renders)
+        let stateBytes = (try? StoredJSON.encoder.encode(advisor.state).count) ?? 0
         let status = (try? String(contentsOfFile: "/proc/self/status", encoding: .utf8)) ?? ""
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
         print("workloads=\(snapshot.workloads.count) series=\(series) exposition_bytes=\(bytes.count) open_files=\(reader.openFileCount)")
         print(String(format: "sweep_cpu_ms=%.3f render_cpu_ms=%.3f peak_rss=%@", sweepCPU * 1000, renderCPU * 1000, rss))
+        print(String(format: "advice_record_cpu_ms=%.3f advice_recommend_cpu_ms=%.3f advice_state_bytes=%d advice_over_sweep=%.3f",
+                     adviceCPU * 1000, recommendCPU * 1000, stateBytes, sweepCPU > 0 ? adviceCPU / sweepCPU : 0))
     }
 
     static func cpuSeconds() -> Double {
