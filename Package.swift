@@ -32,6 +32,8 @@ let package = Package(
         .target(name: "CFileShims"),
         // zstd (Debian's libzstd-dev): the history store's frame compression.
         .systemLibrary(name: "CZstd", pkgConfig: "libzstd", providers: [.apt(["libzstd-dev"])]),
+        // zlib (Debian's zlib1g-dev): gzip for /metrics, as Prometheus asks for it.
+        .systemLibrary(name: "CZlib", pkgConfig: "zlib", providers: [.apt(["zlib1g-dev"])]),
         .executableTarget(
             name: "InterferenceWatch",
             dependencies: [
@@ -39,6 +41,7 @@ let package = Package(
                 "Parsers",
                 "CProc2",
                 "CZstd",
+                "CZlib",
                 "CFileShims",
                 .product(name: "GRDB", package: "GRDB.swift"),
                 .product(name: "NIOSSL", package: "swift-nio-ssl"),

@@ -6,7 +6,7 @@
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
-packages=(libproc2-dev libsqlite3-dev libzstd-dev pkg-config ca-certificates)
+packages=(libproc2-dev libsqlite3-dev libzstd-dev zlib1g-dev pkg-config ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
               chromium python3-websocket prometheus-alertmanager)

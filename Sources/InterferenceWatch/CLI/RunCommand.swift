@@ -22,6 +22,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics endpoint.")
     var telemetryPath = "/metrics"
 
+    @Flag(name: .customLong("web.reuse-exposition"), inversion: .prefixedNo,
+          help: "Render /metrics once per sweep and answer every scrape of that sweep with the same bytes (off: render per scrape, to compare).")
+    var reuseExposition = true
+
     @Option(name: .customLong("collection.interval"), help: "Time between collection sweeps (e.g. 5s, 1m).")
     var interval = "15s"
 
@@ -204,7 +208,8 @@ struct RunCommand: AsyncParsableCommand {
             },
             engine: engine, advice: advice, push: push, history: history, alerts: alertEngine,
             calibration: CalibrationIntake(advice: advice, store: { HistoryService.store($0, advice: advice, writer: writer) },
-                                           token: { live.pushToken })))
+                                           token: { live.pushToken }),
+            exposition: ExpositionCache(reuse: self.reuseExposition)))
         let address = settings.address
         let app = Application(
             router: router,

@@ -19,6 +19,8 @@ enum HTTPRoutes {
         var history: HistoryReader?
         var alerts: AlertEngine?
         var calibration: CalibrationIntake?
+        /// Where the rendered `/metrics` body of the latest sweep is kept for the scrapes after the first.
+        var exposition = ExpositionCache()
         var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     }
 
@@ -28,14 +30,20 @@ enum HTTPRoutes {
         // The last exposition's size: the next render reserves a little more, so its buffer is allocated once
         // instead of doubling past it (each doubling copies, and both copies are resident for a moment).
         let lastSizeBytes = NIOLockedValueBox(0)
-        router.get(RouterPath(sources.telemetryPath)) { _, _ -> Response in
-            // Render from the published sweep: a scrape never waits for a sweep or a slow source.
-            let previous = lastSizeBytes.withLockedValue { $0 }
-            let bytes = ExpositionWriter.render(renderer.families(for: latest.current) + extraFamilies(),
-                                                reservingCapacity: previous + previous / 16)
-            lastSizeBytes.withLockedValue { $0 = bytes.count }
-            return Response(status: .ok, headers: [.contentType: ExpositionWriter.contentType],
-                            body: self.chunkedBody(bytes))
+        let cache = sources.exposition
+        router.get(RouterPath(sources.telemetryPath)) { request, _ -> Response in
+            // Render from the published sweep, once per sweep: a scrape never waits for a sweep or a slow source.
+            let sweep = latest.current
+            let (bytes, gzipped) = cache.bytes(atSeconds: sweep.atSeconds, gzip: Gzip.accepted(by: request.headers[.acceptEncoding])) {
+                let previous = lastSizeBytes.withLockedValue { $0 }
+                let bytes = ExpositionWriter.render(renderer.families(for: sweep) + extraFamilies() + cache.families(),
+                                                    reservingCapacity: previous + previous / 16)
+                lastSizeBytes.withLockedValue { $0 = bytes.count }
+                return bytes
+            }
+            var headers: HTTPFields = [.contentType: ExpositionWriter.contentType, .vary: "Accept-Encoding"]
+            if gzipped { headers[.contentEncoding] = "gzip" }
+            return Response(status: .ok, headers: headers, body: self.chunkedBody(bytes))
         }
         router.get("/") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],

@@ -1,5 +1,6 @@
 import Detectors
 @testable import Parsers
+import Foundation
 import Hummingbird
 import HummingbirdTesting
 import NIOConcurrencyHelpers
@@ -88,5 +89,67 @@ struct HTTPRoutesTests {
             }
         }
         #expect(!advice.calibrating && stored.withLockedValue { $0 } == [result])
+    }
+
+    /// One render per sweep, whatever the number of scrapes; gzip when asked, the same text inside.
+    @Test func everyScrapeOfASweepGetsTheSameBytesAndGzipWhenAsked() async throws {
+        let latest = LatestSweep()
+        var first = CollectedSweep()
+        first.atSeconds = 1_000
+        latest.set(first)
+        let calls = NIOLockedValueBox(0)
+        let extra: @Sendable () -> [MetricFamily] = {
+            let call = calls.withLockedValue { $0 += 1; return $0 }
+            return [MetricFamily(name: "interferencewatch_test_calls", help: "Renders seen.", kind: .gauge,
+                                 samples: [.init(labels: [], value: Double(call))])]
+        }
+        let router = HTTPRoutes.makeRouter(.init(latest: latest, renderer: SweepRenderer(version: "test", pageSizeBytes: 4096),
+                                                 telemetryPath: "/metrics", extraFamilies: extra))
+        try await Application(router: router).test(.router) { client in
+            var bodies: [String] = []
+            for _ in 0..<3 {
+                try await client.execute(uri: "/metrics", method: .get) { response in
+                    #expect(response.headers[.contentEncoding] == nil && response.headers[.vary] == "Accept-Encoding")
+                    bodies.append(String(buffer: response.body))
+                }
+            }
+            #expect(bodies[0] == bodies[1] && bodies[1] == bodies[2])
+            #expect(bodies[0].contains("interferencewatch_test_calls 1\n") && bodies[0].contains("interferencewatch_exposition_renders_total 1\n"))
+            var gzipped: [UInt8] = []
+            try await client.execute(uri: "/metrics", method: .get, headers: [.acceptEncoding: "gzip"]) { response in
+                #expect(response.headers[.contentEncoding] == "gzip")
+                gzipped = Array(buffer: response.body)
+            }
+            #expect(try Self.gunzip(gzipped) == bodies[0])
+            #expect(gzipped.count * 2 < bodies[0].utf8.count, "\(gzipped.count) of \(bodies[0].utf8.count) bytes")
+            try await client.execute(uri: "/metrics", method: .get, headers: [.acceptEncoding: "gzip;q=0, identity"]) { response in
+                #expect(response.headers[.contentEncoding] == nil && String(buffer: response.body) == bodies[0])
+            }
+            // A new sweep: one new render.
+            var next = CollectedSweep()
+            next.atSeconds = 1_015
+            latest.set(next)
+            try await client.execute(uri: "/metrics", method: .get) { response in
+                let body = String(buffer: response.body)
+                #expect(body.contains("interferencewatch_test_calls 2\n") && body.contains("interferencewatch_exposition_renders_total 2\n"))
+                #expect(body.contains("interferencewatch_exposition_scrapes_total{encoding=\"gzip\"} 1\n"))
+            }
+        }
+        #expect(calls.withLockedValue { $0 } == 2)
+    }
+
+    static func gunzip(_ bytes: [UInt8]) throws -> String {
+        let process = Process()
+        process.executableURL = URL(fileURLWithPath: "/bin/gzip")
+        process.arguments = ["-dc"]
+        let input = Pipe(), output = Pipe()
+        process.standardInput = input
+        process.standardOutput = output
+        try process.run()
+        input.fileHandleForWriting.write(Data(bytes))
+        try input.fileHandleForWriting.close()
+        let data = output.fileHandleForReading.readDataToEndOfFile()
+        process.waitUntilExit()
+        return String(decoding: data, as: UTF8.self)
     }
 }
