@@ -62,7 +62,7 @@ cleanup() {
 trap cleanup EXIT
 trap 'exit 130' INT TERM
 
-cg_name() { printf 'docker-%s%060x.scope' "$ID_PREFIX" "$1"; }
+cg_name() { printf 'docker-%s%08x%052x.scope' "$ID_PREFIX" "$1" 0; }  # the counter in the 12-hex short id: unique names
 
 grow_to() {  # create cgroups up to $1
     local i name
@@ -79,11 +79,12 @@ field() { grep -o "\\b$1=[^ ]*" | head -n1 | cut -d= -f2; }
 c_run() {  # mode -> sweep_cpu_ms
     timeout 600 "$out/cgroup-reader" "$1" $MEM $UNI $PARENT "docker-" "$SWEEPS" | field sweep_cpu_ms
 }
-swift_run() {  # extra flags -> "sweep render peak_rss_kB workloads series bytes"
+swift_run() {  # extra flags -> "sweep render peak_rss_kB workloads series bytes advice_ms advice_state_bytes"
     local line
     line=$(timeout 600 "$IW_BIN" bench --sweeps "$SWEEPS" --renders "$RENDERS" --no-collector.process "$@" | tr '\n' ' ')
     echo "$(field sweep_cpu_ms <<<"$line") $(field render_cpu_ms <<<"$line") $(sed -n 's/.*peak_rss=\([0-9]*\).*/\1/p' <<<"$line") \
-$(field workloads <<<"$line") $(field series <<<"$line") $(field exposition_bytes <<<"$line")"
+$(field workloads <<<"$line") $(field series <<<"$line") $(field exposition_bytes <<<"$line") \
+$(field advice_record_cpu_ms <<<"$line") $(field advice_state_bytes <<<"$line")"
 }
 
 proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -97,14 +98,15 @@ wait_http() {  # url pid
     done
     return 1
 }
-scrape_cpu_ms() {  # url pid -> CPU ms per scrape over SCRAPES keep-alive scrapes
+scrape_cpu_ms() {  # url pid [curl flags] -> CPU ms per scrape over SCRAPES keep-alive scrapes
     local url=$1 pid=$2 urls=() i before after hz
+    shift 2
     hz=$(getconf CLK_TCK)
     for ((i = 0; i < SCRAPES; i++)); do urls+=("$url"); done
-    curl -s -o /dev/null "$url"
+    curl -s -o /dev/null "$@" "$url"
     sleep 1
     before=$(proc_cpu_ticks "$pid")
-    timeout 300 curl -s "${urls[@]}" >/dev/null
+    timeout 300 curl -s "$@" "${urls[@]}" >/dev/null
     after=$(proc_cpu_ticks "$pid")
     awk -v t=$((after - before)) -v hz="$hz" -v n="$SCRAPES" 'BEGIN {printf "%.3f", t * 1000 / hz / n}'
 }
@@ -116,31 +118,32 @@ sweeps=$SWEEPS renders=$RENDERS rounds=$ROUNDS (medians)" >&2
 declare -A res
 for n in "${sizes[@]}"; do
     grow_to "$n"
-    cc_close=() cc_pread=() cc_pread1=() sw_keep=() sw_close=() render=() rss=()
+    cc_close=() cc_pread=() cc_pread1=() sw_keep=() sw_close=() render=() rss=() advice=()
     for ((r = 0; r < ROUNDS; r++)); do
         cc_close+=("$(c_run close)")
-        read -r s rd pk wl se by < <(swift_run)
-        sw_keep+=("$s") render+=("$rd") rss+=("$pk")
+        read -r s rd pk wl se by ad st < <(swift_run)
+        sw_keep+=("$s") render+=("$rd") rss+=("$pk") advice+=("$ad")
         cc_pread+=("$(c_run pread)")
-        read -r s _ _ _ _ _ < <(swift_run --no-collection.keep-files-open)
+        read -r s _ _ _ _ _ _ _ < <(swift_run --no-collection.keep-files-open)
         sw_close+=("$s")
         cc_pread1+=("$(c_run pread-1)")
         echo "  n=$n round $((r + 1)): C close ${cc_close[-1]}  C pread ${cc_pread[-1]}  C pread-1 ${cc_pread1[-1]}  \
 swift keep ${sw_keep[-1]}  swift close ${sw_close[-1]}  render ${render[-1]}  (workloads $wl, series $se)" >&2
     done
     res[$n]="$(median "${cc_close[@]}") $(median "${cc_pread[@]}") $(median "${cc_pread1[@]}") $(median "${sw_keep[@]}") \
-$(median "${sw_close[@]}") $(median "${render[@]}") $se $by $(median "${rss[@]}")"
+$(median "${sw_close[@]}") $(median "${render[@]}") $se $by $(median "${rss[@]}") $(median "${advice[@]}") $st"
 done
 
 echo
 echo "CPU ms per sweep (user+system, getrusage; median of $ROUNDS runs x $SWEEPS sweeps) and per render"
-printf '%-8s %12s %9s %11s %12s %13s %10s %8s %10s %10s\n' cgroups "C open/read" "C pread" "C pread-1" \
-    "Swift keep" "Swift o/r/c" "render" series "expo KiB" "bench RSS"
+printf '%-8s %12s %9s %11s %12s %13s %10s %8s %10s %10s %10s %12s\n' cgroups "C open/read" "C pread" "C pread-1" \
+    "Swift keep" "Swift o/r/c" "render" series "expo KiB" "bench RSS" "advice" "advice KiB"
 for n in "${sizes[@]}"; do
-    read -r a b c d e f g h i <<<"${res[$n]}"
-    printf '%-8s %12s %9s %11s %12s %13s %10s %8s %10s %8s M\n' "$n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" \
-        "$((h / 1024))" "$((i / 1024))"
+    read -r a b c d e f g h i j k <<<"${res[$n]}"
+    printf '%-8s %12s %9s %11s %12s %13s %10s %8s %10s %8s M %10s %12s\n' "$n" "$a" "$b" "$c" "$d" "$e" "$f" "$g" \
+        "$((h / 1024))" "$((i / 1024))" "$j" "$((k / 1024))"
 done
+echo "(advice: CPU ms per sweep of the RAM advice over the same sweeps; advice KiB: its stored state)"
 
 [ "$SKIP_DAEMON" = 1 ] && exit 0
 n=${sizes[-1]}
@@ -162,8 +165,20 @@ stop_pid "$pid"
 pid=$!; pids+=("$pid")
 wait_http "http://127.0.0.1:$PORT/metrics" "$pid" || { echo "daemon did not start, see $out/daemon-scrape.log" >&2; exit 1; }
 ours=$(scrape_cpu_ms "http://127.0.0.1:$PORT/metrics" "$pid")
+ours_gzip=$(scrape_cpu_ms "http://127.0.0.1:$PORT/metrics" "$pid" -H "Accept-Encoding: gzip")
 ours_bytes=$(curl -s "http://127.0.0.1:$PORT/metrics" | wc -c)
+ours_gzip_bytes=$(curl -s -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" | wc -c)
 stop_pid "$pid"
+# The same with a render per scrape: what reusing the sweep's bytes saves.
+"$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --collection.interval 1h --no-collector.process --storage.path "$out/store" \
+    --no-web.reuse-exposition --log.level warning >"$out/daemon-scrape-render.log" 2>&1 &
+pid=$!; pids+=("$pid")
+wait_http "http://127.0.0.1:$PORT/metrics" "$pid" || { echo "daemon did not start, see $out/daemon-scrape-render.log" >&2; exit 1; }
+rendering=$(scrape_cpu_ms "http://127.0.0.1:$PORT/metrics" "$pid")
+stop_pid "$pid"
+printf '  CPU per scrape, %s cgroups: reusing the sweep'"'"'s bytes %s ms, gzip %s ms (%s KiB of %s KiB), rendering per scrape %s ms (ratio reuse/render %s)\n' \
+    "$n" "$ours" "$ours_gzip" "$((ours_gzip_bytes / 1024))" "$((ours_bytes / 1024))" "$rendering" \
+    "$(awk -v a="$ours" -v b="$rendering" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')"
 
 if command -v "$NODE_EXPORTER" >/dev/null; then
     "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$NE_PORT" --collector.disable-defaults --collector.meminfo \

@@ -123,11 +123,14 @@ struct MinimumHostMemoryAdvisorTests {
             Self.cgroup("web", "/system.slice/web", usage: 3 * Self.gib, inactive: Self.gib),
             // Inside web: part of it, not counted again.
             Self.cgroup("web-worker", "/system.slice/web/worker", usage: Self.gib),
-            Self.cgroup("db", "/system.slice/db", usage: 4 * Self.gib),
+            Self.cgroup("db", "/system.slice/db", usage: 3 * Self.gib),
+            // The same name elsewhere: one workload, summed.
+            Self.cgroup("db", "/system.slice/db-replica", usage: Self.gib),
         ]
         advisor.record(Self.host(total: 16 * Self.gib, available: 8 * Self.gib, at: Self.start, workloads: workloads))
         let advice = try #require(advisor.recommendation())
         #expect(advice.workloads.map(\.workload) == ["db", "web"])
+        #expect(advice.workloads.first?.estimateBytes == 4 * Self.gib)
         // Usage less inactive page cache.
         let web = try #require(advice.workloads.first { $0.workload == "web" })
         #expect(web.estimateBytes == 2 * Self.gib)

@@ -58,10 +58,13 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         let interval = self.settings.peakIntervalSeconds, reuse = self.settings.swapReuseSeconds
         var workingSetSum: UInt64 = 0, swapSum: UInt64 = 0, readBackSum: UInt64 = 0
         for entry in reading.entries {
-            var tracker = self.state.workloads[entry.name]
-                ?? DemandTracker(kind: entry.kind, halfLifeSeconds: self.settings.halfLifeSeconds, atSeconds: at, intervalSeconds: interval)
-            tracker.readBack.record(counterBytes: entry.readBackCounterBytes, atSeconds: at, windowSeconds: reuse)
-            let readBack = min(entry.swapBytes, tracker.readBack.totalBytes)
+            // Mutated in place in the dictionary: a copy out and back would copy each tracker's arrays every sweep.
+            if self.state.workloads[entry.name] == nil {
+                self.state.workloads[entry.name] = DemandTracker(kind: entry.kind, halfLifeSeconds: self.settings.halfLifeSeconds,
+                                                                 atSeconds: at, intervalSeconds: interval)
+            }
+            self.state.workloads[entry.name]!.readBack.record(counterBytes: entry.readBackCounterBytes, atSeconds: at, windowSeconds: reuse)
+            let readBack = min(entry.swapBytes, self.state.workloads[entry.name]!.readBack.totalBytes)
             var parts = DemandParts(workingSetBytes: entry.workingSetBytes, swapReadBackBytes: readBack)
             if let vm = entry.vm {
                 let overhead = min(vm.overheadBytes, entry.workingSetBytes)
@@ -72,9 +75,8 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
                                     vmOverheadBytes: overhead)
                 if vm.balloonedBytes > 0 { ballooned[entry.name] = vm.balloonedBytes }
             }
-            if !demandPaused { tracker.record(parts, atSeconds: at, intervalSeconds: interval) }
-            tracker.lastSeenSeconds = at
-            self.state.workloads[entry.name] = tracker
+            if !demandPaused { self.state.workloads[entry.name]!.record(parts, atSeconds: at, intervalSeconds: interval) }
+            self.state.workloads[entry.name]!.lastSeenSeconds = at
             workingSetSum += entry.workingSetBytes
             swapSum += entry.swapBytes
             readBackSum += readBack

@@ -59,20 +59,36 @@ struct SweepMemoryReading: Sendable, Equatable {
             self.readBackCounterBytes = sweep.host.vmstat["pswpin"].map { $0 * page }
         }
 
-        // Workloads in scope, outermost first: a cgroup inside one already counted is part of it.
-        var counted: [String] = []
+        // Workloads in scope, outermost first: a cgroup inside one already counted is part of it. Each path's
+        // ancestors are looked up in a set (depth lookups per workload, not a scan of every counted one). Workloads
+        // that share a name (two cgroups an operator named alike) are one workload, their figures summed.
+        var counted: Set<Substring> = []
         var entries: [Entry] = []
         var byName: [String: Int] = [:]
-        for workload in sweep.workloads.sorted(by: { $0.cgroup < $1.cgroup }) {
+        for workload in sweep.workloads.sorted(by: { $0.cgroup.count < $1.cgroup.count }) {
             let path = workload.cgroup
             if path.split(separator: "/").last == Substring(MinimumHostMemoryAdvisor.calibrationCgroupName) { continue }
             if let scope, !(path.hasPrefix(scope + "/")) { continue }
-            if !path.isEmpty, counted.contains(where: { path == $0 || path.hasPrefix($0 + "/") }) { continue }
-            if !path.isEmpty { counted.append(path) }
-            byName[workload.name] = entries.count
-            entries.append(Entry(name: workload.name, kind: workload.kind, workingSetBytes: Self.workingSet(workload),
-                                 swapBytes: workload.swapBytes ?? 0,
-                                 readBackCounterBytes: Self.readBackCounter(workload, pageSizeBytes: page)))
+            if !path.isEmpty {
+                var inside = false
+                var index = path.index(after: path.startIndex)
+                while let slash = path[index...].firstIndex(of: "/") {
+                    if counted.contains(path[..<slash]) { inside = true; break }
+                    index = path.index(after: slash)
+                }
+                if inside || !counted.insert(Substring(path)).inserted { continue }
+            }
+            let entry = Entry(name: workload.name, kind: workload.kind, workingSetBytes: Self.workingSet(workload),
+                              swapBytes: workload.swapBytes ?? 0,
+                              readBackCounterBytes: Self.readBackCounter(workload, pageSizeBytes: page))
+            if let index = byName[workload.name] {
+                entries[index].workingSetBytes += entry.workingSetBytes
+                entries[index].swapBytes += entry.swapBytes
+                entries[index].readBackCounterBytes = entries[index].readBackCounterBytes.flatMap { a in entry.readBackCounterBytes.map { a + $0 } }
+            } else {
+                byName[workload.name] = entries.count
+                entries.append(entry)
+            }
         }
         // VMs that are up, once each: the joined workload carries the share; an unjoined one stands on its own.
         var seen: Set<String> = []
