@@ -178,7 +178,7 @@ rendering=$(scrape_cpu_ms "http://127.0.0.1:$PORT/metrics" "$pid")
 stop_pid "$pid"
 printf '  CPU per scrape, %s cgroups: reusing the sweep'"'"'s bytes %s ms, gzip %s ms (%s KiB of %s KiB), rendering per scrape %s ms (ratio reuse/render %s)\n' \
     "$n" "$ours" "$ours_gzip" "$((ours_gzip_bytes / 1024))" "$((ours_bytes / 1024))" "$rendering" \
-    "$(awk -v a="$ours" -v b="$rendering" 'BEGIN {printf "%.2f", b > 0 ? a / b : 0}')"
+    "$(awk -v a="$ours" -v b="$rendering" 'BEGIN {printf "%.2f", (b > 0 ? a / b : 0)}')"
 
 if command -v "$NODE_EXPORTER" >/dev/null; then
     "$NODE_EXPORTER" --web.listen-address="127.0.0.1:$NE_PORT" --collector.disable-defaults --collector.meminfo \
