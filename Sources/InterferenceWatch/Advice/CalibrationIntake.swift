@@ -3,7 +3,8 @@ import Foundation
 import Hummingbird
 import NIOCore
 
-/// The calibration's side of the API, behind the bearer token (they change state):
+/// The calibration's side of the API; the `POST`s change state, so ``WebAccessMiddleware`` wants the bearer token
+/// (or a web-config user) whenever one is set:
 ///
 /// ```
 /// POST /api/v1/calibration/start   {"until_seconds": 1796131268}   the allocator is not demand until then
@@ -20,7 +21,6 @@ struct CalibrationIntake: Sendable {
     let advice: HostMemoryAdvice
     /// Hands a result to history.
     let store: @Sendable (CalibrationResult) -> Void
-    let token: @Sendable () -> String?
     var maxBodyBytes = 4 << 20
     var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
 

@@ -5,6 +5,7 @@ import Detectors
 import Foundation
 import Glibc
 import Hummingbird
+import HummingbirdCore
 import Logging
 import ServiceLifecycle
 import UnixSignals
@@ -21,6 +22,10 @@ struct RunCommand: AsyncParsableCommand {
 
     @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics endpoint.")
     var telemetryPath = "/metrics"
+
+    @Option(name: .customLong("web.config.file"),
+            help: "exporter-toolkit web config (TLS, basic_auth_users, headers); SIGHUP re-reads it.")
+    var webConfigFile: String?
 
     @Flag(name: .customLong("web.reuse-exposition"), inversion: .prefixedNo,
           help: "Render /metrics once per sweep and answer every scrape of that sweep with the same bytes (off: render per scrape, to compare).")
@@ -200,6 +205,13 @@ struct RunCommand: AsyncParsableCommand {
         let push = PushIntake(recorder: recorder, servers: { PushIntake.servers(of: live.current.groups) },
                               token: { live.pushToken })
         let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(pageSizeBytes))
+        let web: LiveWebConfig
+        do {
+            web = try LiveWebConfig(try self.webConfigFile.map { try WebConfig.load(path: $0) })
+        } catch {
+            logger.critical("invalid web config", metadata: ["error": "\(error)"])
+            throw ExitCode(2)
+        }
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
             extraFamilies: {
@@ -207,12 +219,12 @@ struct RunCommand: AsyncParsableCommand {
                     + alertEngine.families(counters: counters)
             },
             engine: engine, advice: advice, push: push, history: history, alerts: alertEngine,
-            calibration: CalibrationIntake(advice: advice, store: { HistoryService.store($0, advice: advice, writer: writer) },
-                                           token: { live.pushToken }),
-            exposition: ExpositionCache(reuse: self.reuseExposition)))
+            calibration: CalibrationIntake(advice: advice, store: { HistoryService.store($0, advice: advice, writer: writer) }),
+            exposition: ExpositionCache(reuse: self.reuseExposition), web: web, token: { live.pushToken }))
         let address = settings.address
         let app = Application(
             router: router,
+            server: HTTPServerBuilder { responder in ReloadableTLSChannel(base: HTTP1Channel(responder: responder), web: web) },
             configuration: .init(address: .hostname(address.host, port: address.port), serverName: nil),
             onServerRunning: { channel in
                 let bound = channel.localAddress.map { "\($0.ipAddress ?? address.host):\($0.port ?? address.port)" } ?? "\(address)"
@@ -221,8 +233,18 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger
         )
         let collection = self.collection
+        let webConfigFile = self.webConfigFile
         let reloader = ConfigReloader(
             signals: hangups, path: collection.config, logger: logger,
+            onHangup: {
+                guard let webConfigFile else { return }
+                do {
+                    try web.reload(path: webConfigFile)
+                    logger.info("web config reloaded", metadata: ["file.path": "\(webConfigFile)"])
+                } catch {
+                    logger.error("web config reload failed, keeping the running one", metadata: ["error": "\(error)", "file.path": "\(webConfigFile)"])
+                }
+            },
             load: { path in
                 var options = collection
                 options.config = path

@@ -13,6 +13,8 @@ struct ConfigReloader: Service {
     let signals: UnixSignalsSequence
     let path: String?
     let logger: Logger
+    /// Runs first on every SIGHUP, with or without a config file (the web config reloads there).
+    var onHangup: @Sendable () -> Void = {}
     /// Loads and validates the file: throws ``ConfigError`` (or any error naming the file) to keep the old config.
     let load: @Sendable (String) throws -> DaemonConfig
     /// Puts a loaded config into effect.
@@ -20,6 +22,7 @@ struct ConfigReloader: Service {
 
     func run() async throws {
         for await _ in self.signals.cancelOnGracefulShutdown() {
+            self.onHangup()
             self.reload()
         }
     }

@@ -21,11 +21,17 @@ enum HTTPRoutes {
         var calibration: CalibrationIntake?
         /// Where the rendered `/metrics` body of the latest sweep is kept for the scrapes after the first.
         var exposition = ExpositionCache()
+        /// The web config in effect (`--web.config.file`): basic-auth users and headers; `nil` without one.
+        var web: LiveWebConfig?
+        /// The bearer token that state-changing requests need, read per request (else the push intake's).
+        var token: @Sendable () -> String? = { nil }
         var now: @Sendable () -> Double = { Date().timeIntervalSince1970 }
     }
 
     static func makeRouter(_ sources: Sources) -> Router<BasicRequestContext> {
         let router = Router()
+        let explicitToken = sources.token, pushToken = sources.push?.token
+        router.add(middleware: WebAccessMiddleware(token: { explicitToken() ?? pushToken?() }, web: sources.web))
         let renderer = sources.renderer, latest = sources.latest, extraFamilies = sources.extraFamilies
         // The last exposition's size: the next render reserves a little more, so its buffer is allocated once
         // instead of doubling past it (each doubling copies, and both copies are resident for a moment).
@@ -77,18 +83,16 @@ enum HTTPRoutes {
         if let push = sources.push { self.addPush(push, to: router) }
         if let calibration = sources.calibration {
             router.get(RouterPath(CalibrationIntake.path)) { _, _ -> Response in calibration.latest() }
-            let group = router.group(RouterPath(CalibrationIntake.path)).add(middleware: BearerTokenMiddleware(token: calibration.token))
+            let group = router.group(RouterPath(CalibrationIntake.path))
             group.post("start") { request, _ -> Response in await calibration.start(request) }
             group.post("result") { request, _ -> Response in await calibration.result(request) }
         }
         return router
     }
 
-    /// `POST /api/v1/samples` behind the bearer-token check.
+    /// `POST /api/v1/samples` (behind ``WebAccessMiddleware``, as every state-changing route).
     static func addPush<Context: RequestContext>(_ intake: PushIntake, to router: Router<Context>) {
-        router.group(RouterPath(PushIntake.path))
-            .add(middleware: BearerTokenMiddleware(token: intake.token))
-            .post { request, _ -> Response in try await intake.handle(request) }
+        router.post(RouterPath(PushIntake.path)) { request, _ -> Response in try await intake.handle(request) }
     }
 
     /// Bytes per write of a response body.

@@ -16,7 +16,7 @@ import Parsers
 /// `at` (unix seconds) defaults to the time of the request; `server_seconds` is optional. The batch is all or
 /// nothing (``PushBatchParser``): one bad element rejects it with `400 {"error": "...", "index": N, "field": "..."}`.
 /// Success is `202 {"accepted": N}`. A body over `maxBodyBytes` or more than ``PushBatchParser/maxSamples`` elements
-/// is `413`. The bearer token is checked by ``BearerTokenMiddleware`` in front of the route (``HTTPRoutes``).
+/// is `413`. The bearer token is checked by ``WebAccessMiddleware`` in front of the route (``HTTPRoutes``).
 struct PushIntake: Sendable {
     static let path = "/api/v1/samples"
 

@@ -51,10 +51,10 @@ struct HTTPRoutesTests {
         let advice = HostMemoryAdvice()
         let stored = NIOLockedValueBox<[CalibrationResult]>([])
         let token = NIOLockedValueBox<String?>(nil)
-        let intake = CalibrationIntake(advice: advice, store: { result in stored.withLockedValue { $0.append(result) } },
-                                       token: { token.withLockedValue { $0 } }, now: { 1_000 })
+        let intake = CalibrationIntake(advice: advice, store: { result in stored.withLockedValue { $0.append(result) } }, now: { 1_000 })
         let router = HTTPRoutes.makeRouter(.init(latest: LatestSweep(), renderer: SweepRenderer(version: "test", pageSizeBytes: 4096),
-                                                 telemetryPath: "/metrics", advice: advice, calibration: intake))
+                                                 telemetryPath: "/metrics", advice: advice, calibration: intake,
+                                                 token: { token.withLockedValue { $0 } }))
         let result = CalibrationResult(startedAtSeconds: 900, endedAtSeconds: 990, capacityBytes: 1 << 30, capacityCgroup: "/lab",
                                        stepBytes: 256 << 20, steps: [], stopReason: "ceiling")
         try await Application(router: router).test(.router) { client in

@@ -18,6 +18,8 @@ struct LatencyPushIntakeTests {
 
     static func app(recorder: LatencyRecorder, token: String? = nil, maxBodyBytes: Int = 1 << 20) -> some ApplicationProtocol {
         let router = Router()
+        // The access check every route of the daemon's router has in front of it.
+        router.add(middleware: WebAccessMiddleware(token: { token }, web: nil))
         HTTPRoutes.addPush(PushIntake(recorder: recorder, groups: Self.groups, token: token, maxBodyBytes: maxBodyBytes,
                                       now: { Self.now }), to: router)
         return Application(router: router)
