@@ -19,8 +19,9 @@ final class DaemonProcess: @unchecked Sendable {
     /// daemon) left in the default `/var/lib/interference-watch`.
     private let ownStorage: String?
 
-    init(arguments: [String], timeoutSeconds: Double = 30) throws {
-        self.process.executableURL = URL(fileURLWithPath: TestPaths.binary)
+    /// - Parameter launcher: a command that runs the binary (`setpriv --reuid ...`), the binary's path appended.
+    init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = []) throws {
+        self.process.executableURL = URL(fileURLWithPath: launcher.first ?? TestPaths.binary)
         var arguments = arguments
         if !arguments.contains("--storage.path") {
             let storage = NSTemporaryDirectory() + "iw-daemon-" + UUID().uuidString
@@ -29,7 +30,8 @@ final class DaemonProcess: @unchecked Sendable {
         } else {
             self.ownStorage = nil
         }
-        self.process.arguments = ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
+        self.process.arguments = (launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [TestPaths.binary])
+            + ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
         self.process.standardError = self.stderrPipe
         self.process.standardOutput = FileHandle.nullDevice
         self.stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
