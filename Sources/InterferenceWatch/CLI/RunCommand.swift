@@ -23,6 +23,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("web.telemetry-path"), help: "Path of the metrics endpoint.")
     var telemetryPath = "/metrics"
 
+    @Option(name: .customLong("push.max-samples-per-second"),
+            help: "Pushed latency samples taken per second at most (a burst of two seconds' worth); more get 429 with Retry-After. 0: no limit.")
+    var pushMaxSamplesPerSecond = 20_000.0
+
     @Option(name: .customLong("web.config.file"),
             help: "exporter-toolkit web config (TLS, basic_auth_users, headers); SIGHUP re-reads it.")
     var webConfigFile: String?
@@ -77,6 +81,9 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
         }
         _ = try self.adviceOptions.settings(config: AdviceSettings(), pageSizeBytes: 4096)
+        guard self.pushMaxSamplesPerSecond >= 0 && self.pushMaxSamplesPerSecond.isFinite else {
+            throw ValidationError("invalid --push.max-samples-per-second \(self.pushMaxSamplesPerSecond): expected 0 (no limit) or more")
+        }
         guard let retention = DurationParser.seconds(self.storageRetention), retention >= 60 else {
             throw ValidationError("invalid --storage.retention \"\(self.storageRetention)\": expected a duration of at least 1m, like 15d")
         }
@@ -202,8 +209,16 @@ struct RunCommand: AsyncParsableCommand {
         advice.record(first)
         alertEngine.evaluate(first, verdicts: [], advice: advice.recommendation())
 
-        let push = PushIntake(recorder: recorder, servers: { PushIntake.servers(of: live.current.groups) },
-                              token: { live.pushToken })
+        var intake = PushIntake(recorder: recorder, servers: { PushIntake.servers(of: live.current.groups) },
+                                token: { live.pushToken })
+        if self.pushMaxSamplesPerSecond > 0 {
+            let monotonic = ContinuousClock(), started = monotonic.now
+            intake.limit = PushRateLimit(samplesPerSecond: self.pushMaxSamplesPerSecond, now: {
+                let elapsed = monotonic.now - started
+                return Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18
+            })
+        }
+        let push = intake
         let renderer = SweepRenderer(version: InterferenceWatchCommand.version, pageSizeBytes: UInt64(pageSizeBytes))
         let web: LiveWebConfig
         do {
@@ -216,6 +231,7 @@ struct RunCommand: AsyncParsableCommand {
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
             extraFamilies: {
                 recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families()
+                    + (push.limit?.families() ?? [])
                     + alertEngine.families(counters: counters)
             },
             engine: engine, advice: advice, push: push, history: history, alerts: alertEngine,

@@ -16,7 +16,9 @@ import Parsers
 /// `at` (unix seconds) defaults to the time of the request; `server_seconds` is optional. The batch is all or
 /// nothing (``PushBatchParser``): one bad element rejects it with `400 {"error": "...", "index": N, "field": "..."}`.
 /// Success is `202 {"accepted": N}`. A body over `maxBodyBytes` or more than ``PushBatchParser/maxSamples`` elements
-/// is `413`. The bearer token is checked by ``WebAccessMiddleware`` in front of the route (``HTTPRoutes``).
+/// is `413`. Over the rate limit (``PushRateLimit``, `--push.max-samples-per-second`) the whole batch is `429` with
+/// `Retry-After` and nothing of it is kept. The bearer token is checked by ``WebAccessMiddleware`` in front of the
+/// route (``HTTPRoutes``).
 struct PushIntake: Sendable {
     static let path = "/api/v1/samples"
 
@@ -29,6 +31,8 @@ struct PushIntake: Sendable {
     let maxBodyBytes: Int
     /// Unix time, for the default `at` and its ±1 day check.
     let now: @Sendable () -> Double
+    /// Samples per second taken at most; `nil` takes everything.
+    var limit: PushRateLimit?
 
     init(recorder: LatencyRecorder, servers: @escaping @Sendable () -> [String: Set<String>],
          token: @escaping @Sendable () -> String?, maxBodyBytes: Int = 1 << 20,
@@ -60,6 +64,14 @@ struct PushIntake: Sendable {
         }
         switch PushBatchParser.decode(Data(body.readableBytesView), servers: self.servers(), now: self.now()) {
         case .success(let samples):
+            if let wait = self.limit?.admit(samples.count) {
+                let seconds = Int(wait.rounded(.up))
+                var response = APIJSON.response(status: .tooManyRequests, APIError(
+                    error: "over the push limit of \(Int(self.limit!.samplesPerSecond)) samples per second: nothing of this batch was kept, retry after \(max(1, seconds)) s",
+                    field: nil))
+                response.headers[.retryAfter] = String(max(1, seconds))
+                return response
+            }
             self.recorder.record(samples)
             return APIJSON.response(status: .accepted, ["accepted": samples.count])
         case .failure(let rejection):

@@ -3,6 +3,7 @@ import Detectors
 import Foundation
 import Hummingbird
 import HummingbirdTesting
+import NIOConcurrencyHelpers
 import NIOCore
 import Testing
 
@@ -149,5 +150,35 @@ struct LatencyPushIntakeTests {
         #expect(throws: ConfigError.self) { try missing.push.loadToken() }
         #expect(try DaemonConfig.parse("groups: []\n", file: "c.yaml").push.loadToken() == nil)
         #expect(throws: ConfigError.self) { try DaemonConfig.parse("push:\n  token: x\n", file: "c.yaml") }
+    }
+
+    @Test func overTheLimitABatchIs429WithRetryAfterAndNothingOfItIsKept() async throws {
+        let recorder = LatencyRecorder()
+        let clock = NIOLockedValueBox(0.0)
+        let limit = PushRateLimit(samplesPerSecond: 10, burstSeconds: 2, now: { clock.withLockedValue { $0 } })
+        var intake = PushIntake(recorder: recorder, groups: Self.groups, token: nil, now: { Self.now })
+        intake.limit = limit
+        let router = Router()
+        HTTPRoutes.addPush(intake, to: router)
+        @Sendable func batch(_ count: Int) -> String {
+            "[" + Array(repeating: #"{"group": "api", "server": "s1", "seconds": 1}"#, count: count).joined(separator: ",") + "]"
+        }
+        try await Application(router: router).test(.router) { client in
+            // The bucket holds two seconds' worth: 15 fit, 10 more do not.
+            #expect(try await Self.post(client, batch(15)).status == .accepted)
+            let limited = try await Self.post(client, batch(10))
+            #expect(limited.status == .tooManyRequests)
+            #expect(limited.headers[.retryAfter] == "1", "5 left, 5 more needed at 10 per second: half a second, rounded up")
+            #expect((limited.json["error"] as? String)?.contains("nothing of this batch was kept") == true)
+            // Half a second later they fit.
+            clock.withLockedValue { $0 = 0.5 }
+            #expect(try await Self.post(client, batch(10)).status == .accepted)
+            // A batch larger than the bucket can never fit: it is told to wait for a full bucket.
+            clock.withLockedValue { $0 = 100 }
+            let huge = try await Self.post(client, batch(30))
+            #expect(huge.status == .tooManyRequests && huge.headers[.retryAfter] == "1")
+        }
+        #expect(recorder.samples(group: "api", from: 0, to: .infinity).count == 25)
+        #expect(limit.accepted == 25 && limit.limited == 40)
     }
 }
