@@ -6,7 +6,9 @@
 #
 # Usage (root): bench/load.sh
 # Environment:  IW_BIN (default .build-release/.../interference-watch), CGROUPS (1000), SECONDS_RUN (600), SCRAPERS (200),
-#               PUSH_RATE (5000), PUSH_LIMIT (20000, the daemon's --push.max-samples-per-second), WARMUP (30), PORT (19881)
+#               PUSH_RATE (5000), PUSH_BATCH (1000: one connection, so a batch per round trip must carry the rate while
+#               the scrapers keep the daemon busy), PUSH_LIMIT (20000, the daemon's --push.max-samples-per-second),
+#               WARMUP (30), PORT (19881)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 IW_BIN=${IW_BIN:-$repo/.build-release/x86_64-unknown-linux-gnu/release/interference-watch}
@@ -15,6 +17,7 @@ SECONDS_RUN=${SECONDS_RUN:-600}
 SCRAPERS=${SCRAPERS:-200}
 PUSH_RATE=${PUSH_RATE:-5000}
 PUSH_LIMIT=${PUSH_LIMIT:-20000}
+PUSH_BATCH=${PUSH_BATCH:-1000}
 WARMUP=${WARMUP:-30}
 PORT=${PORT:-19881}
 MEM=/sys/fs/cgroup/memory/system.slice
@@ -50,7 +53,7 @@ ticks() { awk '{print $14 + $15}' "/proc/$daemon/stat"; }
 metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {print $2}'; }
 
 total=$((WARMUP + SECONDS_RUN))
-python3 "$repo/bench/push-load.py" "http://127.0.0.1:$PORT/api/v1/samples" "$PUSH_RATE" "$total" >"$out/push.txt" &
+python3 "$repo/bench/push-load.py" "http://127.0.0.1:$PORT/api/v1/samples" "$PUSH_RATE" "$total" --batch "$PUSH_BATCH" >"$out/push.txt" &
 pusher=$!; pids+=("$pusher")
 # Warm-up: pushes and a few scrapers, so caches, buffers and the history writer reach their working size.
 wrk -t 2 -c 20 -d "${WARMUP}s" -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >/dev/null
@@ -71,4 +74,4 @@ echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores; $CGROUPS cgroups, $SCRAPE
 echo "scrapes: ${rps}/s, latency p50 $p50 p99 $p99; errors: $errors"
 echo "daemon CPU: ${cpu} % of one core over the run"
 echo "resident memory: $((rss_start / 1024)) MiB after warm-up, $((rss_end / 1024)) MiB at the end, peak $(( $(cat "$out/rss-peak" 2>/dev/null || echo 0) / 1024 )) MiB (change $(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN {printf "%+.1f", (b - a) * 100 / a}') %)"
-echo "pushed: sent $sent, answered 202 $accepted, 429 $limited (Retry-After up to ${retry}s), errors $perrors; daemon counted accepted $accepted_daemon, limited $limited_daemon; lost $((accepted - ${accepted_daemon%.*}))"
+echo "pushed: $(awk -v n="$sent" -v s="$total" 'BEGIN {printf "%.0f", n / s}') samples/s achieved; sent $sent, answered 202 $accepted, 429 $limited (Retry-After up to ${retry}s), errors $perrors; daemon counted accepted $accepted_daemon, limited $limited_daemon; lost $((accepted - ${accepted_daemon%.*}))"
