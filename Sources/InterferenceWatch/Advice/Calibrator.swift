@@ -122,24 +122,24 @@ final class Calibrator: Sendable {
                 guard plan.fitsReserve(availableBytes: available, swapFreeBytes: swapFree) else { reason = "reserve"; break }
                 do { _ = try allocators.add(bytes: plan.stepBytes) } catch { reason = "error: \(error)"; break }
             }
-            let outcome = await self.measureStep(index: index, allocatedBytes: allocated, allocators: allocators, deadline: deadline)
-            if var step = outcome.step {
-                if index == 0 {
-                    for group in step.groups { calmMedians[group.group] = group.medianSeconds }
-                } else {
-                    let ratios = step.groups.compactMap { group in
-                        calmMedians[group.group].flatMap { calm in group.medianSeconds.map { $0 / calm } }
-                    }
-                    step.slowdownRatio = ratios.max()
-                    step.slowedDown = (step.slowdownRatio ?? 0) >= self.options.slowdownRatio
+            var outcome = await self.measureStep(index: index, allocatedBytes: allocated, allocators: allocators, deadline: deadline)
+            var step = outcome.step.map { self.judged($0, calm: calmMedians) }
+            // A slowdown is measured a second time at the same step before it counts: one noisy round of windows
+            // (a neighbour's burst, a busy CPU) must not pass for the knee. A finding needs no second look.
+            if let first = step, index > 0, first.slowedDown, !first.findingOpened, outcome.stop == nil {
+                outcome = await self.measureStep(index: index, allocatedBytes: allocated, allocators: allocators, deadline: deadline)
+                if let again = outcome.step.map({ self.judged($0, calm: calmMedians) }) {
+                    step = again
+                    step?.startSeconds = first.startSeconds
                 }
+            }
+            if let step {
+                if index == 0 { for group in step.groups { calmMedians[group.group] = group.medianSeconds } }
                 steps.append(step)
             }
             if let stop = outcome.stop { reason = stop; break }
-            if let step = steps.last, step.index == index {
-                if step.findingOpened { reason = "finding"; break }
-                if step.slowedDown { reason = "slowdown"; break }
-            }
+            if let step, step.findingOpened { reason = "finding"; break }
+            if let step, step.slowedDown { reason = "slowdown"; break }
         }
         allocators.release()
         let result = CalibrationResult(startedAtSeconds: startedAt, endedAtSeconds: Date().timeIntervalSince1970,
@@ -151,6 +151,16 @@ final class Calibrator: Sendable {
             self.logger.error("the daemon did not take the calibration result", metadata: ["error": "\(error)"])
         }
         return result
+    }
+
+    /// The step with its slowdown against the calm step's medians (none for the calm step itself).
+    private func judged(_ step: CalibrationResult.Step, calm: [String: Double]) -> CalibrationResult.Step {
+        guard step.index > 0 else { return step }
+        var step = step
+        let ratios = step.groups.compactMap { group in calm[group.group].flatMap { base in group.medianSeconds.map { $0 / base } } }
+        step.slowdownRatio = ratios.max()
+        step.slowedDown = (step.slowdownRatio ?? 0) >= self.options.slowdownRatio
+        return step
     }
 
     /// Polls until no finding is open and every group reports a slowdown ratio (its baseline is learned), or the
