@@ -43,6 +43,12 @@ struct QMPError: Error, Sendable, Equatable, CustomStringConvertible {
             return "QMP socket \(socket): message longer than \(limit) bytes without a newline"
         case .timeout(let command, let timeout):
             return "QMP socket \(socket): no reply to \(command) within \(Self.seconds(timeout))"
+        case .connectionClosed(let during) where during == "setup":
+            // Under load QEMU has also been seen closing a second client's connection at once instead of leaving it
+            // ungreeted: the same cause, the same fix.
+            return "QMP socket \(socket): connection closed by QEMU during setup; the socket is probably in use by "
+                + "another client (QMP serves one client per socket), or QEMU is exiting. Add a second "
+                + "`-qmp unix:/path,server=on,wait=off` socket to QEMU for InterferenceWatch"
         case .connectionClosed(let during):
             return "QMP socket \(socket): connection closed by QEMU during \(during)"
         case .commandFailed(let command, let errorClass, let description):
