@@ -110,11 +110,10 @@ struct SweepMemoryReading: Sendable, Equatable {
         self.entries = entries
     }
 
-    /// cAdvisor's working set: usage minus the inactive page cache reclaim takes first.
+    /// The sample's working set (``WorkloadSample/workingSetBytes``); usage alone when memory.stat has no
+    /// `inactive_file`, 0 when there is no usage either.
     static func workingSet(_ sample: WorkloadSample) -> UInt64 {
-        let usage = sample.usageBytes ?? 0
-        let inactive = sample.stat["inactive_file"] ?? 0
-        return usage > inactive ? usage - inactive : 0
+        sample.workingSetBytes ?? sample.usageBytes ?? 0
     }
 
     /// Anon refaults are pages read back from swap soon after they went there; pre-5.9 kernels count refaults only

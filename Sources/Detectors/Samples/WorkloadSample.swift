@@ -44,6 +44,13 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
         self.events = events
     }
 
+    /// Usage minus inactive page cache (cAdvisor's working set): what the workload cannot easily give back; `nil`
+    /// without both figures.
+    public var workingSetBytes: UInt64? {
+        guard let usage = self.usageBytes, let inactive = self.stat["inactive_file"] else { return nil }
+        return usage > inactive ? usage - inactive : 0
+    }
+
     /// Major faults: `memory.stat` `pgmajfault`.
     public var majorFaults: UInt64? { self.stat["pgmajfault"] }
     /// Refaults of evicted pages, anon plus file (`workingset_refault_anon` + `_file`, or the pre-5.9 single key).

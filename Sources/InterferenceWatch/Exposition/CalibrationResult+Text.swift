@@ -19,13 +19,9 @@ extension CalibrationResult {
                          step.slowdownRatio.map { String(format: "%.2fx", $0) } ?? "-", groups,
                          step.findingOpened ? step.groups.flatMap(\.findings).joined(separator: ", ") : ""])
         }
-        let widths = rows[0].indices.map { column in rows.map { $0[column].count }.max() ?? 0 }
         var out = "Calibration of the \(self.capacityCgroup.map { "capacity cgroup \($0)" } ?? "host") (\(b(self.capacityBytes))), "
             + "\(self.steps.count) steps of \(b(self.stepBytes)), stopped: \(self.stopReason)\n"
-        for row in rows {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }
+        out += TextTable.render(rows)
         if let unsafe = self.knee.unsafe {
             out += "Knee: latency broke with \(b(unsafe.availableBytes)) available (\(unsafe.detail))"
             out += self.knee.safe.map { "; with \(b($0.availableBytes)) available every group stayed balanced.\n" } ?? ".\n"

@@ -22,11 +22,7 @@ extension HostMemoryRecommendation {
         } + [["(outside workloads)", "", b(self.remainder.totalBytes), b(self.remainder.workingSetBytes), b(self.remainder.swapReadBackBytes), "", ""],
              ["(margin \(Int((self.headroomFraction * 100).rounded())) %)", "", b(self.estimateBytes - min(self.estimateBytes, self.demandBytes)), "", "", "", ""]]
         let header = ["WORKLOAD", "TYPE", "ESTIMATE", "WORKING SET", "SWAP READ BACK", "VM RESERVED", "VM OVERHEAD"]
-        let widths = header.indices.map { column in (rows + [header]).map { $0[column].count }.max() ?? 0 }
-        for row in [header] + rows {
-            out += row.enumerated().map { $1.padding(toLength: widths[$0], withPad: " ", startingAt: 0) }
-                .joined(separator: "  ").trimmingCharacters(in: .whitespaces) + "\n"
-        }
+        out += TextTable.render([header] + rows)
         out += "\nWhy:\n"
         for reason in self.reasons { out += "- \(reason)\n" }
         return out

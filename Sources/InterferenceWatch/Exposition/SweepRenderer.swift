@@ -101,11 +101,9 @@ struct SweepRenderer {
             set.add("workload_swap_usage_bytes", .gauge,
                     "Swap used by the workload (memory.swap.current, memsw minus usage on v1, or summed VmSwap).",
                     labels, w.swapBytes)
-            if let usage = w.usageBytes, let inactive = w.stat["inactive_file"] {
-                set.add("workload_memory_working_set_bytes", .gauge,
-                        "Usage minus inactive file cache: the memory the workload cannot easily give back.",
-                        labels, usage > inactive ? usage - inactive : 0)
-            }
+            set.add("workload_memory_working_set_bytes", .gauge,
+                    "Usage minus inactive file cache: the memory the workload cannot easily give back.",
+                    labels, w.workingSetBytes)
             set.add("workload_memory_anon_bytes", .gauge, "Anonymous memory (memory.stat anon, v1 total_rss).", labels, w.stat["anon"])
             set.add("workload_memory_file_bytes", .gauge, "Page cache (memory.stat file, v1 total_cache).", labels, w.stat["file"])
             set.add("workload_major_faults_total", .counter, "Page faults that needed disk I/O (memory.stat pgmajfault).",

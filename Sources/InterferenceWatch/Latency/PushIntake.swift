@@ -64,10 +64,10 @@ struct PushIntake: Sendable {
         }
         switch PushBatchParser.decode(Data(body.readableBytesView), servers: self.servers(), now: self.now()) {
         case .success(let samples):
-            if let wait = self.limit?.admit(samples.count) {
+            if let limit = self.limit, let wait = limit.admit(samples.count) {
                 let seconds = Int(wait.rounded(.up))
                 var response = APIJSON.response(status: .tooManyRequests, APIError(
-                    error: "over the push limit of \(Int(self.limit!.samplesPerSecond)) samples per second: nothing of this batch was kept, retry after \(max(1, seconds)) s",
+                    error: "over the push limit of \(Int(limit.samplesPerSecond)) samples per second: nothing of this batch was kept, retry after \(max(1, seconds)) s",
                     field: nil))
                 response.headers[.retryAfter] = String(max(1, seconds))
                 return response
