@@ -2,7 +2,11 @@ import Detectors
 import Foundation
 
 /// Validates a `POST /api/v1/samples` body: a JSON array of
-/// `{"group", "server", "seconds", "at"?, "server_seconds"?}`.
+/// `{"group", "server", "seconds", "at"?, "server_seconds"?, "error"?}`.
+///
+/// `error` says the request failed (a client's timeout or a 5xx): the sample then counts as a failure, worse than any
+/// success, as a failed probe does, and `seconds` is how long the client waited. Without it a client could only
+/// leave a failed server out, and a server that stopped answering would look idle instead of slow.
 ///
 /// The batch is all or nothing: one bad element rejects it with the element's index and the field, so a client
 /// never has to work out which part was kept. Names must be configured servers; durations finite, non-negative and
@@ -60,8 +64,14 @@ public enum PushBatchParser {
             guard at.isFinite, abs(at - now) <= self.maxSeconds else {
                 return reject("at", "must be unix seconds within one day of now (\(Int(now)))")
             }
+            var outcome = LatencySample.Outcome.success
+            if let error = element.error {
+                guard !error.isEmpty, error.utf8.count <= 1024 else { return reject("error", "must be a non-empty string of at most 1024 bytes") }
+                outcome = .error(error)
+            }
             samples.append(LatencySample(group: element.group, server: element.server, source: .push, seconds: element.seconds,
-                                         serverSeconds: element.serverSeconds, atSeconds: at))
+                                         serverSeconds: element.error == nil ? element.serverSeconds : nil, outcome: outcome,
+                                         atSeconds: at))
         }
         return .success(samples)
     }
@@ -72,6 +82,7 @@ public enum PushBatchParser {
         var seconds: Double
         var at: Double?
         var serverSeconds: Double?
+        var error: String?
 
         private struct Key: CodingKey {
             var stringValue: String
@@ -81,7 +92,7 @@ public enum PushBatchParser {
             init?(intValue: Int) { nil }
         }
 
-        static let known: Set<String> = ["group", "server", "seconds", "at", "server_seconds"]
+        static let known: Set<String> = ["group", "server", "seconds", "at", "server_seconds", "error"]
 
         init(from decoder: any Decoder) throws {
             let c = try decoder.container(keyedBy: Key.self)
@@ -94,6 +105,7 @@ public enum PushBatchParser {
             self.seconds = try c.decode(Double.self, forKey: Key("seconds"))
             self.at = try c.decodeIfPresent(Double.self, forKey: Key("at"))
             self.serverSeconds = try c.decodeIfPresent(Double.self, forKey: Key("server_seconds"))
+            self.error = try c.decodeIfPresent(String.self, forKey: Key("error"))
         }
     }
 

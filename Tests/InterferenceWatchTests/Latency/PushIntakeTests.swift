@@ -41,11 +41,12 @@ struct LatencyPushIntakeTests {
             let body = """
                 [{"group": "api", "server": "s1", "seconds": 1.5, "at": \(Self.now - 10)},
                  {"group": "api", "server": "s2", "seconds": 0, "server_seconds": 0.25},
-                 {"group": "api", "server": "s2", "seconds": 2, "server_seconds": null}]
+                 {"group": "api", "server": "s2", "seconds": 2, "server_seconds": null},
+                 {"group": "api", "server": "s1", "seconds": 30, "error": "timed out"}]
                 """
             let reply = try await Self.post(client, body)
             #expect(reply.status == .accepted)
-            #expect(reply.json["accepted"] as? Int == 3)
+            #expect(reply.json["accepted"] as? Int == 4)
         }
         // Stamped on arrival (the daemon's clock), kept apart from the `at` they claim.
         let arrived = recorder.samples(group: "api", from: 0, to: .infinity)
@@ -59,7 +60,10 @@ struct LatencyPushIntakeTests {
             LatencySample(group: "api", server: "s1", source: .push, seconds: 1.5, atSeconds: Self.now - 10),
             LatencySample(group: "api", server: "s2", source: .push, seconds: 0, serverSeconds: 0.25, atSeconds: Self.now),
             LatencySample(group: "api", server: "s2", source: .push, seconds: 2, atSeconds: Self.now),
+            // A failed request is a failure sample: it has no task time and counts as worse than any success.
+            LatencySample(group: "api", server: "s1", source: .push, seconds: 30, outcome: .error("timed out"), atSeconds: Self.now),
         ])
+        #expect(samples.last?.taskSeconds == nil)
     }
 
     @Test(arguments: [
@@ -77,6 +81,8 @@ struct LatencyPushIntakeTests {
         (#"[{"group": "api", "server": "s1", "seconds": 1, "at": "now"}]"#, 0, "at"),
         (#"[{"group": "api", "server": "s1", "seconds": 1, "server_seconds": -2}]"#, 0, "server_seconds"),
         (#"[{"group": "api", "server": "s1", "seconds": 1, "sever_seconds": 2}]"#, 0, "sever_seconds"),
+        (#"[{"group": "api", "server": "s1", "seconds": 1, "error": ""}]"#, 0, "error"),
+        (#"[{"group": "api", "server": "s1", "seconds": 1, "error": 500}]"#, 0, "error"),
         (#"[{"group": "api", "server": "s1", "seconds": 1}, 5]"#, 1, nil),
     ] as [(String, Int, String?)])
     func badElementRejectsTheBatch(body: String, index: Int, field: String?) async throws {
