@@ -2,14 +2,15 @@
 # Installs what building, running and testing InterferenceWatch needs on Debian 12 (run as root).
 # Swift itself is expected at /opt/swift (or on PATH).
 #   install-deps.sh          build and run dependencies
-#   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc
+#   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc, and a C
+#                            compiler with a static libc for the lab's task server (contrib/lab)
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(libproc2-dev libsqlite3-dev libzstd-dev zlib1g-dev pkg-config ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
-              chromium python3-websocket prometheus-alertmanager)
+              chromium python3-websocket prometheus-alertmanager gcc libc6-dev)
 fi
 
 missing=()

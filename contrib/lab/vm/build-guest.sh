@@ -15,7 +15,7 @@ SCRIPT_PATH=$(readlink -f "$0")
 SCRIPT_SUM=$(sha256sum "$SCRIPT_PATH" | cut -d' ' -f1)
 BUSYBOX=${IW_BUSYBOX:-/bin/busybox}
 # Modules the guest needs. Anything listed in modules.builtin is skipped; dependencies come from modules.dep.
-WANTED_MODULES="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_balloon failover net_failover virtio_net"
+WANTED_MODULES="virtio virtio_ring virtio_pci_modern_dev virtio_pci_legacy_dev virtio_pci virtio_balloon failover net_failover virtio_net virtio_blk"
 
 log() { printf 'build-guest: %s\n' "$*" >&2; }
 die() { log "error: $*"; exit 1; }
@@ -135,7 +135,14 @@ ip link set eth0 up
 # QEMU's user-mode network always gives the guest 10.0.2.15 and the gateway 10.0.2.2; no DHCP round trip needed.
 ip addr add 10.0.2.15/24 dev eth0
 ip route add default via 10.0.2.2
-httpd -p 80 -h /www
+# The lab appends a second initramfs with /lab/init (contrib/lab/guest/build-lab-initrd.sh): it starts the task
+# server, and busybox httpd moves aside to port 81 so the host's forwarded port reaches the task server.
+if [ -x /lab/init ]; then
+    httpd -p 81 -h /www
+    /lab/init || echo "guest: lab init failed"
+else
+    httpd -p 80 -h /www
+fi
 echo "guest: balloon driver $(ls /sys/bus/virtio/drivers 2>/dev/null | tr '\n' ' ')"
 echo "guest: ready"
 while true; do sleep 3600; done

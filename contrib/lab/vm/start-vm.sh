@@ -12,6 +12,10 @@
 #   IW_VM_WAIT         1 (default) waits until the guest prints "guest: ready"; 0 returns once QEMU has daemonized.
 #   IW_VM_BOOT_TIMEOUT seconds to wait for the guest (default 90; TCG boots in about 9 s on the lab machine).
 #   IW_GUEST_DIR       guest cache directory (see build-guest.sh).
+#   IW_VM_INITRD       initramfs to boot instead of the cached one (the lab passes the guest's initramfs with its
+#                      own archive appended; the kernel unpacks concatenated archives in order).
+#   IW_VM_APPEND       extra kernel command-line words (the lab passes iw.* settings to its init).
+#   IW_VM_MACHINE_OPTS extra QEMU arguments, split on spaces (e.g. "-smp 1").
 # Prints "pid=<qemu pid> accel=<kvm|tcg> boot_seconds=<s>" on success.
 set -euo pipefail
 
@@ -110,11 +114,15 @@ case $ACCEL in kvm|tcg) ;; *) die "IW_VM_ACCEL must be kvm or tcg" ;; esac
 
 NIC="user,model=virtio-net-pci"
 [ -n "$PORT" ] && NIC="$NIC,hostfwd=tcp:127.0.0.1:$PORT-:80"
+INITRD=${IW_VM_INITRD:-$GUEST_DIR/initramfs.cpio.gz}
+[ -s "$INITRD" ] || die "initramfs $INITRD is missing"
 ARGS=(-name "$NAME" -machine "q35,accel=$ACCEL" -m "$MEM_MB" -nodefaults -display none -no-reboot
-    -kernel "$GUEST_DIR/vmlinuz" -initrd "$GUEST_DIR/initramfs.cpio.gz" -append "console=ttyS0 panic=-1 quiet"
+    -kernel "$GUEST_DIR/vmlinuz" -initrd "$INITRD" -append "console=ttyS0 panic=-1 quiet ${IW_VM_APPEND:-}"
     -serial "file:$SERIAL" -device virtio-balloon-pci,id=balloon0 -nic "$NIC"
     -qmp "unix:$QMP1,server=on,wait=off")
 [ -n "$QMP2" ] && ARGS+=(-qmp "unix:$QMP2,server=on,wait=off")
+# shellcheck disable=SC2206 # split on purpose
+[ -n "${IW_VM_MACHINE_OPTS:-}" ] && ARGS+=(${IW_VM_MACHINE_OPTS})
 ARGS+=(-daemonize -pidfile "$PIDFILE")
 
 rm -f "$SERIAL"
