@@ -2,15 +2,16 @@
 # Installs what building, running and testing InterferenceWatch needs on Debian 12 (run as root).
 # Swift itself is expected at /opt/swift (or on PATH).
 #   install-deps.sh          build and run dependencies
-#   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc, and a C
-#                            compiler with a static libc for the lab's task server (contrib/lab)
+#   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc, a C
+#                            compiler with a static libc for the lab's task server (contrib/lab), and a Python
+#                            venv with kubernetes-validate (from PyPI) for the Kubernetes manifests
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
 packages=(libproc2-dev libsqlite3-dev libzstd-dev zlib1g-dev pkg-config ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
-              chromium python3-websocket prometheus-alertmanager gcc libc6-dev)
+              chromium python3-websocket prometheus-alertmanager python3-venv gcc libc6-dev)
 fi
 
 missing=()
@@ -31,6 +32,16 @@ if [[ "${1:-}" == "--test" ]]; then
         mkdir -p "$tools/debs"
         (cd "$tools/debs" && apt-get download prometheus >/dev/null)
         dpkg -x "$tools"/debs/prometheus_*.deb "$tools/prometheus"
+    fi
+    # kubernetes-validate bundles the Kubernetes OpenAPI schemas, so validating needs no network once installed.
+    # Debian's own python3 (a pyenv shim may come first on PATH).
+    venv="$tools/k8s-venv"
+    if ! "$venv/bin/python" -c "import kubernetes_validate" 2>/dev/null; then
+        rm -rf "$venv"
+        # Not fatal: without PyPI the Kubernetes manifest tests skip and say why.
+        { /usr/bin/python3 -m venv "$venv" &&
+          "$venv/bin/pip" install -q --disable-pip-version-check "kubernetes-validate==1.37.0"; } ||
+            { rm -rf "$venv"; echo "warning: kubernetes-validate not installed; KubernetesManifestTests will skip" >&2; }
     fi
 fi
 

@@ -19,9 +19,11 @@ final class DaemonProcess: @unchecked Sendable {
     /// daemon) left in the default `/var/lib/interference-watch`.
     private let ownStorage: String?
 
-    /// - Parameter launcher: a command that runs the binary (`setpriv --reuid ...`), the binary's path appended.
-    init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = []) throws {
-        self.process.executableURL = URL(fileURLWithPath: launcher.first ?? TestPaths.binary)
+    /// - Parameters:
+    ///   - launcher: a command that runs the binary (`setpriv --reuid ...`), the binary's path appended.
+    ///   - binary: the daemon to run; the build under test unless a test installed one (the Debian package).
+    init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = [], binary: String = TestPaths.binary) throws {
+        self.process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
         var arguments = arguments
         if !arguments.contains("--storage.path") {
             let storage = NSTemporaryDirectory() + "iw-daemon-" + UUID().uuidString
@@ -30,7 +32,7 @@ final class DaemonProcess: @unchecked Sendable {
         } else {
             self.ownStorage = nil
         }
-        self.process.arguments = (launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [TestPaths.binary])
+        self.process.arguments = (launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [binary])
             + ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
         self.process.standardError = self.stderrPipe
         self.process.standardOutput = FileHandle.nullDevice
@@ -52,8 +54,12 @@ final class DaemonProcess: @unchecked Sendable {
             if !self.process.isRunning { break }
             Thread.sleep(forTimeInterval: 0.05)
         }
+        let exited = !self.process.isRunning
         self.stop()
-        throw DaemonProcessError(message: "daemon did not start listening; stderr:\n\(self.log)")
+        // What the handler had not read yet when the process exited: the error that stopped it.
+        let rest = String(decoding: self.stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
+        throw DaemonProcessError(message: "daemon did not start listening"
+            + (exited ? " (exited with status \(self.process.terminationStatus))" : "") + "; stderr:\n\(self.log)\(rest)")
     }
 
     var log: String {
