@@ -104,7 +104,7 @@ class ContainerModel:
                 "terminal": False, "user": {"uid": 0, "gid": 0}, "cwd": "/",
                 "args": ["/task-server", "--bind", "127.0.0.1", "--port", str(port), "--dir", "/tmp"]
                 + task_flags(self.scenario, name),
-                "env": ["PATH=/"], "noNewPrivileges": True, "oomScoreAdj": -500,
+                "env": ["PATH=/"], "noNewPrivileges": True,
                 "capabilities": {k: ["CAP_NET_BIND_SERVICE"] for k in ("bounding", "effective", "permitted")},
             },
             "root": {"path": "rootfs", "readonly": False},
