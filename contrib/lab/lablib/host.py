@@ -81,7 +81,7 @@ class EmulatedHost:
                 except ProcessLookupError:
                     pass
             time.sleep(0.1)
-        for root in self.roots():
+        for root in self.all_roots():
             base = root + self.path
             if not os.path.isdir(base):
                 continue
@@ -104,12 +104,22 @@ class EmulatedHost:
             except FileNotFoundError:
                 pass
         if not quiet:
-            left = [r + self.path for r in self.roots() if os.path.isdir(r + self.path)]
+            left = [r + self.path for r in self.all_roots() if os.path.isdir(r + self.path)]
             if left:
                 self.log(f"teardown: cgroups left: {left}")
 
     def roots(self):
         return [self.memory_root] + self.extra_roots
+
+    def all_roots(self):
+        """Every mounted hierarchy: runc makes a container's cgroup in each v1 controller, not only memory."""
+        roots = set(self.roots())
+        if not self.v2 and os.path.isdir("/sys/fs/cgroup"):
+            for name in os.listdir("/sys/fs/cgroup"):
+                path = os.path.join("/sys/fs/cgroup", name)
+                if os.path.isdir(path) and not os.path.islink(path):
+                    roots.add(path)
+        return sorted(roots)
 
     # ---- children ------------------------------------------------------------------------------------------------
     def child(self, relative):
@@ -149,7 +159,7 @@ class EmulatedHost:
 
     def pids(self):
         pids = set()
-        for root in self.roots():
+        for root in self.all_roots():
             base = root + self.path
             for dirpath, _, files in os.walk(base):
                 if "cgroup.procs" in files:
