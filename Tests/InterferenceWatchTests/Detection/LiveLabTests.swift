@@ -24,7 +24,8 @@ extension LiveImbalanceTests {
     }
 
     static func csvRows(_ path: String) throws -> [[String: String]] {
-        let lines = try String(contentsOfFile: path, encoding: .utf8).split(separator: "\n").map(String.init)
+        // Python's csv module ends rows with "\r\n", which Swift reads as one Character: split on any newline.
+        let lines = try String(contentsOfFile: path, encoding: .utf8).split(whereSeparator: \.isNewline).map(String.init)
         guard let header = lines.first?.split(separator: ",", omittingEmptySubsequences: false).map(String.init) else { return [] }
         return lines.dropFirst().map { line in
             let cells = line.split(separator: ",", omittingEmptySubsequences: false).map(String.init)
@@ -35,7 +36,9 @@ extension LiveImbalanceTests {
     /// What the lab may leave behind if its teardown failed: cgroups, swap files, VMs, containers, stress, servers.
     static func labLeftovers() -> [String] {
         var left: [String] = []
-        for root in ["/sys/fs/cgroup/memory", "/sys/fs/cgroup/unified", "/sys/fs/cgroup/pids", "/sys/fs/cgroup/cpu"] {
+        // runc makes a container's cgroup in every v1 controller, so every hierarchy is checked, not only memory.
+        let hierarchies = ((try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup")) ?? []).map { "/sys/fs/cgroup/\($0)" }
+        for root in ["/sys/fs/cgroup"] + hierarchies {
             let entries = (try? FileManager.default.contentsOfDirectory(atPath: root)) ?? []
             left += entries.filter { $0.hasPrefix("interference-watch-lab-") }.map { "\(root)/\($0)" }
         }
@@ -59,7 +62,7 @@ extension LiveImbalanceTests {
         process.executableURL = URL(fileURLWithPath: Self.labScript)
         process.arguments = ["ci", "--results", results.root + "/ci", "--daemon", TestPaths.binary]
         let log = results.root + "/run.log"
-        FileManager.default.createFile(atPath: log, contents: nil)
+        _ = FileManager.default.createFile(atPath: log, contents: nil)
         let handle = try FileHandle(forWritingTo: URL(fileURLWithPath: log))
         process.standardOutput = handle
         process.standardError = handle
@@ -79,6 +82,11 @@ extension LiveImbalanceTests {
             }
         }
         let summary = try String(contentsOfFile: results.root + "/ci/RESULTS.md", encoding: .utf8)
+        // The results folder goes with the temporary tree; the last run's stays in the temp directory, so a failure
+        // can be read (charts, daemon.json, the daemon's log).
+        let keep = NSTemporaryDirectory() + "interference-watch-lab-ci-last"
+        try? FileManager.default.removeItem(atPath: keep)
+        try? FileManager.default.copyItem(atPath: results.root + "/ci", toPath: keep)
         #expect(summary.contains("Detection scoreboard") && summary.contains("Slowdown per model"))
 
         // Every round of every step reached all four servers, models (a) and (c) both ran.
@@ -98,7 +106,7 @@ extension LiveImbalanceTests {
         let smallDaemon = try Self.json(small + "/daemon.json")
         let episodes = smallDaemon["episodes"] as? [[String: Any]] ?? []
         let imbalance = episodes.filter { ($0["kind"] as? String) == "imbalance" }
-        #expect(!imbalance.isEmpty, "small host: no imbalance flagged; episodes \(episodes.count)\n\(output.suffix(2000))")
+        #expect(!imbalance.isEmpty, "small host: no imbalance flagged; episodes \(episodes.count)\n\(output.suffix(2000))\n\(summary)")
         let causes = imbalance.flatMap { (($0["finding"] as? [String: Any])?["causes"] as? [[String: Any]]) ?? [] }
         #expect(causes.contains(where: Self.isMemoryCause), "small host: no memory cause named: \(causes.prefix(3))")
         let smallAdvice = (smallDaemon["advice"] as? [String: Any])?["advice"] as? [String: Any]

@@ -75,10 +75,14 @@ class RoundWriter:
         self.file.close()
 
 
-def run_rounds(servers, rounds, writer, base_row, daemon_url=None, group=None, timeout=300, stop=None):
-    """Runs `rounds` rounds; returns the rounds' task times as {server: [seconds...]}."""
+def run_rounds(servers, rounds, writer, base_row, daemon_url=None, group=None, timeout=300, stop=None,
+               min_seconds=0.0):
+    """Runs `rounds` rounds, and more (up to four times as many) until `min_seconds` have passed; returns the
+    rounds' task times as {server: [seconds...]}."""
     times = {s.name: [] for s in servers}
-    for r in range(rounds):
+    started_at = time.monotonic()
+    r = 0
+    while r < rounds or (time.monotonic() - started_at < min_seconds and r < 4 * rounds):
         if stop is not None and stop.is_set():
             break
         started, results = one_round(servers, timeout)
@@ -89,4 +93,5 @@ def run_rounds(servers, rounds, writer, base_row, daemon_url=None, group=None, t
             if task is not None:
                 times[name].append(task)
         push(daemon_url, group, results)
+        r += 1
     return times

@@ -115,7 +115,8 @@ class Experiment:
             base = dict(scenario=s.name, study_host=s.study_host, model=key, workers=workers,
                         load_mib=workers * s.worker_mib)
             times = client.run_rounds(servers, s.rounds, rounds, base, daemon_url=daemon.url,
-                                      group=scenarios.GROUP_NAMES[key], stop=self.stop_event)
+                                      group=scenarios.GROUP_NAMES[key], stop=self.stop_event,
+                                      min_seconds=s.min_loaded_step_seconds if workers > 0 else 0)
             faults = host.major_faults() - faults_before
             self.step_done.set()
             sampler.join()

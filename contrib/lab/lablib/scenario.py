@@ -41,6 +41,9 @@ class Scenario:
     scale: float
     # Guaranteed memory per VM, as a share of its size: the balloon policy's floor (vm1 first).
     balloon_guarantees: list = dataclasses.field(default_factory=lambda: [0.5, 0.9, 0.9, 0.9])
+    # A loaded step runs at least this long (more rounds, up to 4x), so that it spans enough detection windows
+    # however slow the machine makes its rounds.
+    min_loaded_step_seconds: float = 0.0
     # Seconds of load before the first round of a step, so the kernel has reacted to the new load.
     settle_seconds: float = 3.0
     # 15 s holds the daemon's minimum of 5 samples per server even when a loaded round takes 2 to 3 s; 10 s windows
@@ -122,6 +125,8 @@ def ci():
     small.workers = [0, 2 * free, 5 * free // 2]
     small.settle_seconds = 4.0
     small.detection_window = "15s"
+    # Five 15 s windows per loaded step at least: a run on a loaded machine (rounds of 3 s) flagged nothing in 40.
+    small.min_loaded_step_seconds = 75.0
     # A 128 MiB busybox guest keeps about 73 MiB it cannot swap (kernel, initramfs root): a 50 % floor would leave
     # the OOM killer no choice, so VM 1's guarantee is 70 % here, still below what its server uses.
     small.balloon_guarantees = [0.7, 0.95, 0.95, 0.95]
