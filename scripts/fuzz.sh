@@ -64,7 +64,8 @@ for harness in "${harnesses[@]}"; do
             stalls=$((stalls + 1))
             echo "    $harness: stopped by a host stall; $(basename "$reproducer") replays in" \
                 "$(sed -n 's/.* in \([0-9]* ms\)$/\1/p' "$log.replay" | tail -1)" >&2
-            rm -f "$reproducer"
+            # Kept apart, so a slow-ish input can still be looked at.
+            mkdir -p "$artifacts/stalls" && mv "$reproducer" "$artifacts/stalls/"
             status=0
             ((stalls <= 5)) && continue
         fi
