@@ -3,6 +3,7 @@
 # Swift itself is expected at /opt/swift (or on PATH).
 #   install-deps.sh          build and run dependencies
 #   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc
+# The fuzzers (scripts/fuzz.sh) need nothing more: libFuzzer and ASan ship with the Swift toolchain.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 
