@@ -5,6 +5,7 @@
 #   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc, a C
 #                            compiler with a static libc for the lab's task server (contrib/lab), and a Python
 #                            venv with kubernetes-validate (from PyPI) for the Kubernetes manifests
+# The fuzzers (scripts/fuzz.sh) need nothing more: libFuzzer and ASan ship with the Swift toolchain.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 

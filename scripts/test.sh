@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Runs every test on a fresh Debian 12 machine (as root): installs what the tests need, enables a swap file,
-# builds from scratch if needed (the debug build and the Debian package of the release build) and runs `swift test`.
+# builds from scratch if needed (the debug build and the Debian package of the release build), runs `swift test`,
+# then every parser fuzzer for a short while (scripts/fuzz.sh; FUZZ_SECONDS per harness, default 5, 0 skips them).
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
 cd "$here"
@@ -19,3 +20,6 @@ if [[ -z "${IW_DEB:-}" ]] && { (($# == 0)) || [[ "$*" == *DebianPackage* ]]; }; 
     export IW_DEB
 fi
 swift test --skip-build "$@"
+if [[ "${FUZZ_SECONDS:-5}" != 0 ]]; then
+    scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-5}"
+fi

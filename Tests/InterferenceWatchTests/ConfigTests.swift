@@ -51,6 +51,11 @@ struct ConfigTests {
         ("advice:\n  balloon_floor: 1.5\n", 2, "advice.balloon_floor: balloon_floor: expected a fraction from 0 to 1"),
         ("advice:\n  balloon_floors: {vm1: lots}\n", 2, "advice.balloon_floors.vm1: expected a size like 768MiB"),
         ("advice:\n  capacity: /lab\n", 2, "advice.capacity: unknown key"),
+        // Values past Int64 once trapped in a conversion; each is an error on its line (Fuzz/Config regressions).
+        ("advice:\n  balloon_floors: {vm1: \"99999999999999999999\"}\n", 2, "expected a size like 768MiB"),
+        ("alerts:\n  resend_interval: 1e18\n", 2, "alerts.resend_interval: duration \"1e18\" is too long"),
+        ("groups:\n  - name: a\n    probe: {interval: 1e300}\n    servers: [{name: s1, url: \"http://x\"}, {name: s2, url: \"http://y\"}]\n",
+         3, "groups[0].probe.interval: duration \"1e300\" is too long"),
     ])
     func badLinesNameFileAndLine(_ text: String, _ line: Int, _ fragment: String) {
         do {

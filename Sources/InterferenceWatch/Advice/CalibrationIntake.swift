@@ -49,8 +49,9 @@ struct CalibrationIntake: Sendable {
         } catch let error as DecodingError {
             return APIJSON.response(status: .badRequest, APIError(error: "body: not a calibration result: \(Self.describe(error))", field: Self.field(error)))
         } catch {
-            return APIJSON.response(status: .contentTooLarge, APIError(error: "body larger than \(self.maxBodyBytes) bytes", field: nil))
+            return APIJSON.response(status: .contentTooLarge, APIError(error: "body larger than \(self.maxBodyBytes) bytes", field: "body"))
         }
+        if let error = Self.invalidTime(in: result) { return APIJSON.response(status: .badRequest, error) }
         self.advice.recordCalibration(result)
         self.store(result)
         return APIJSON.response(status: .accepted, ["steps": result.steps.count])
@@ -61,13 +62,15 @@ struct CalibrationIntake: Sendable {
         return APIJSON.response(Document(calibration: self.advice.state.calibration))
     }
 
-    static func field(_ error: DecodingError) -> String? {
+    /// The dotted path of the field at fault; `body` when the body as a whole is (not JSON, not an object).
+    static func field(_ error: DecodingError) -> String {
+        let path: [any CodingKey]
         switch error {
-        case .keyNotFound(let key, let context): return (context.codingPath + [key]).map(\.stringValue).joined(separator: ".")
-        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context):
-            return context.codingPath.map(\.stringValue).joined(separator: ".")
-        @unknown default: return nil
+        case .keyNotFound(let key, let context): path = context.codingPath + [key]
+        case .typeMismatch(_, let context), .valueNotFound(_, let context), .dataCorrupted(let context): path = context.codingPath
+        @unknown default: path = []
         }
+        return path.isEmpty ? "body" : path.map(\.stringValue).joined(separator: ".")
     }
 
     static func describe(_ error: DecodingError) -> String {

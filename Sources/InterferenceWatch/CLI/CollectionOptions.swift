@@ -1,4 +1,5 @@
 import ArgumentParser
+import Parsers
 
 /// Flags shared by every command that collects: roots, collectors, config.
 struct CollectionOptions: ParsableArguments {
@@ -53,7 +54,7 @@ struct CollectionOptions: ParsableArguments {
 
     func loadConfig() throws -> DaemonConfig {
         var loaded = try self.config.map { try DaemonConfig.load(path: $0) } ?? DaemonConfig()
-        if let capacity = self.capacityCgroup { loaded.advice.capacityCgroup = CgroupCollector.normalise(capacity) }
+        if let capacity = self.capacityCgroup { loaded.advice.capacityCgroup = CgroupPath.normalise(capacity) }
         return loaded
     }
 

@@ -1,3 +1,5 @@
+import Parsers
+
 /// The config file's `advice:` section: what the host-RAM advice sizes and how it treats balloons.
 ///
 /// ```yaml
@@ -15,7 +17,7 @@ struct AdviceSettings: Sendable, Equatable {
     static func parse(_ node: ConfigNode) throws -> AdviceSettings {
         let fields = try node.mapping(allowed: ["capacity_cgroup", "balloon_floor", "balloon_floors"])
         var settings = AdviceSettings()
-        if let path = fields["capacity_cgroup"] { settings.capacityCgroup = CgroupCollector.normalise(try path.nonEmptyString()) }
+        if let path = fields["capacity_cgroup"] { settings.capacityCgroup = CgroupPath.normalise(try path.nonEmptyString()) }
         if let floor = fields["balloon_floor"] {
             let value = try floor.double()
             guard (0...1).contains(value) else { throw floor.error("balloon_floor: expected a fraction from 0 to 1, like 0.5") }

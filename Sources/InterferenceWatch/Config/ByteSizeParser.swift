@@ -5,7 +5,11 @@ import Foundation
 enum ByteSizeParser {
     static func bytes(_ text: String) -> Int64? {
         let text = text.trimmingCharacters(in: .whitespaces)
-        guard let split = text.firstIndex(where: { !$0.isNumber && $0 != "." }) else { return Int64(text) ?? Double(text).map { Int64($0) } }
+        // A bare number past Int64 (`99999999999999999999`) is refused like a too-large size with a unit; it
+        // used to trap in the conversion.
+        guard let split = text.firstIndex(where: { !$0.isNumber && $0 != "." }) else {
+            return Int64(text) ?? Double(text).flatMap { $0 < 9e18 ? Int64($0) : nil }
+        }
         guard let value = Double(text[..<split]), value >= 0 else { return nil }
         let units: [String: Double] = [
             "B": 1, "kB": 1e3, "KB": 1e3, "MB": 1e6, "GB": 1e9, "TB": 1e12,

@@ -93,6 +93,9 @@ struct ConfigNode {
         guard let seconds = DurationParser.seconds(text), seconds >= 0 else {
             throw self.error("expected a duration like 500ms, 2s, 1m or 1h30m, got \"\(text)\"")
         }
-        return .milliseconds(Int64((seconds * 1000).rounded()))
+        // Milliseconds must fit Int64 (`1e300`, or `1e18` seconds, trapped in the conversion): refuse, don't crash.
+        let milliseconds = (seconds * 1000).rounded()
+        guard milliseconds < 0x1p63 else { throw self.error("duration \"\(text)\" is too long") }
+        return .milliseconds(Int64(milliseconds))
     }
 }

@@ -170,7 +170,7 @@ enum HTTPRoutes {
             return Response(status: .ok, headers: [.contentType: format.contentType],
                             body: ResponseBody(byteBuffer: ByteBuffer(bytes: try format.render(report))))
         } catch let error as PostMortemBuilder.NotFound {
-            return APIJSON.response(status: .notFound, APIError(error: error.description))
+            return APIJSON.response(status: .notFound, APIError(error: error.description, field: error.field))
         } catch {
             return APIJSON.response(status: .internalServerError, APIError(error: "report failed: \(error)"))
         }

@@ -60,7 +60,7 @@ struct PushIntake: Sendable {
         do {
             body = try await request.body.collect(upTo: self.maxBodyBytes)
         } catch is NIOTooManyBytesError {
-            return self.rejection(PushBatchParser.Rejection(status: 413, error: "body larger than \(self.maxBodyBytes) bytes"))
+            return self.rejection(PushBatchParser.Rejection(status: 413, error: "body larger than \(self.maxBodyBytes) bytes", field: "body"))
         }
         switch PushBatchParser.decode(Data(body.readableBytesView), servers: self.servers(), now: self.now()) {
         case .success(let samples):

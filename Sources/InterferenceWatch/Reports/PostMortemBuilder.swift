@@ -8,6 +8,8 @@ import Foundation
 struct PostMortemBuilder {
     struct NotFound: Error, CustomStringConvertible {
         var description: String
+        /// The request parameter that selected nothing (`episode`, `from`, `to`, `group`), for the API's error.
+        var field: String
     }
 
     let reader: HistoryReader
@@ -24,12 +26,12 @@ struct PostMortemBuilder {
     /// - Throws: ``NotFound`` for an unknown episode, an unknown group, or a range with no history.
     func build(episodeID: Int64? = nil, from: Double? = nil, to: Double? = nil, group: String? = nil,
                generatedAtSeconds: Double) throws -> PostMortem {
-        guard let stored = try self.reader.sweepTimeRange() else { throw NotFound(description: "the history is empty") }
+        guard let stored = try self.reader.sweepTimeRange() else { throw NotFound(description: "the history is empty", field: episodeID == nil ? "from" : "episode") }
         var episode: Episode?
         var start: Double, end: Double
         if let episodeID {
             guard let found = try self.reader.episode(id: episodeID) else {
-                throw NotFound(description: "no episode \(episodeID) (GET /api/v1/episodes lists them)")
+                throw NotFound(description: "no episode \(episodeID) (GET /api/v1/episodes lists them)", field: "episode")
             }
             episode = found
             let since = found.finding.sinceSeconds
@@ -41,11 +43,11 @@ struct PostMortemBuilder {
             start = from ?? stored.first
             end = to ?? stored.last
         }
-        guard start < end else { throw NotFound(description: "an empty range") }
+        guard start < end else { throw NotFound(description: "an empty range", field: "to") }
         let runs = try self.reader.runs()
         let episodesInRange = try self.reader.episodes(from: start, to: end)
         guard let groupName = episode?.group ?? group ?? episodesInRange.last?.group ?? runs.last?.groups.first?.name else {
-            throw NotFound(description: "no group in the history")
+            throw NotFound(description: "no group in the history", field: "group")
         }
         let definition = runs.reversed().lazy.compactMap { $0.groups.first { $0.name == groupName } }.first
         let pageSize = runs.last?.pageSizeBytes ?? 4096
@@ -53,10 +55,11 @@ struct PostMortemBuilder {
         let sweeps = try self.reader.sweeps(from: start, to: end, spacingSeconds: spacing)
         let samples = try self.reader.samples(from: start, to: end).filter { $0.group == groupName }
         guard !sweeps.isEmpty || !samples.isEmpty else {
-            throw NotFound(description: "no history between \(TimeExpression.format(start)) and \(TimeExpression.format(end))")
+            throw NotFound(description: "no history between \(TimeExpression.format(start)) and \(TimeExpression.format(end))",
+                           field: episodeID == nil ? "from" : "episode")
         }
         if definition == nil && samples.isEmpty && !episodesInRange.contains(where: { $0.group == groupName }) {
-            throw NotFound(description: "no group \"\(groupName)\" in the history")
+            throw NotFound(description: "no group \"\(groupName)\" in the history", field: "group")
         }
         let verdicts = try self.reader.verdicts(group: groupName, from: start, to: end)
         let events = try self.reader.events(from: start, to: end).filter { $0.finding.group == groupName }

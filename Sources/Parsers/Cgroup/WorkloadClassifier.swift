@@ -53,7 +53,8 @@ public enum WorkloadClassifier {
                 return .workload(Classification(name: name, kind: .vm))
             }
         }
-        if last.hasSuffix(".libvirt-qemu") {
+        // A bare `.libvirt-qemu` names no machine; it would be a VM called "".
+        if last.hasSuffix(".libvirt-qemu"), last.count > ".libvirt-qemu".count {
             let machine = String(last.dropLast(".libvirt-qemu".count))
             return .workload(Classification(name: Self.libvirtDomainName(fromMachine: machine) ?? machine, kind: .vm))
         }

@@ -41,10 +41,10 @@ public enum PushBatchParser {
         } catch let error as DecodingError {
             return .failure(self.rejection(for: error))
         } catch {
-            return .failure(Rejection(status: 400, error: "invalid JSON: \(error)"))
+            return .failure(Rejection(status: 400, error: "invalid JSON: \(error)", field: "body"))
         }
         guard elements.count <= self.maxSamples else {
-            return .failure(Rejection(status: 413, error: "\(elements.count) samples in one batch; at most \(self.maxSamples)"))
+            return .failure(Rejection(status: 413, error: "\(elements.count) samples in one batch; at most \(self.maxSamples)", field: "body"))
         }
         var samples: [LatencySample] = []
         samples.reserveCapacity(elements.count)
@@ -130,14 +130,15 @@ public enum PushBatchParser {
             path = context.codingPath
             message = path.isEmpty ? "invalid JSON" : context.debugDescription
         @unknown default:
-            return Rejection(status: 400, error: "invalid body")
+            return Rejection(status: 400, error: "invalid body", field: "body")
         }
         let index = path.first?.intValue
         let field = path.count > 1 ? path[1].stringValue : nil
         switch (index, field) {
         case (let index?, let field?): return Rejection(status: 400, error: "element \(index): \(field): \(message)", index: index, field: field)
         case (let index?, nil): return Rejection(status: 400, error: "element \(index): \(message == "body must be a JSON array" ? "expected an object" : message)", index: index)
-        default: return Rejection(status: 400, error: message)
+        // The body as a whole (not JSON, not an array): the API names `body` as the field at fault.
+        default: return Rejection(status: 400, error: message, field: "body")
         }
     }
 

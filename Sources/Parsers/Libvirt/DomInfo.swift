@@ -40,11 +40,13 @@ public struct DomInfo: Sendable, Equatable {
         }
     }
 
-    /// `"8388608 KiB"` -> bytes; virsh always prints KiB here.
+    /// `"8388608 KiB"` -> bytes; virsh always prints KiB here. A size whose bytes overflow 64 bits is no real
+    /// size, so it reads as not reported (the multiplication used to trap; Fuzz/Virsh found it).
     private static func kibibytes(_ value: String) -> UInt64? {
         let fields = value.split(separator: " ")
         guard let number = fields.first.flatMap({ UInt64($0) }) else { return nil }
         if fields.count > 1, fields[1] != "KiB" { return nil }
-        return number * 1024
+        let (bytes, overflow) = number.multipliedReportingOverflow(by: 1024)
+        return overflow ? nil : bytes
     }
 }

@@ -8,7 +8,8 @@ import Detectors
 /// full avg10=0.00 avg60=0.00 avg300=0.00 total=0
 /// ```
 /// A line of another kind is ignored, as prometheus/procfs does (`proc_psi.go`): a kernel may add kinds. A `some` or
-/// `full` line in the wrong shape is an issue.
+/// `full` line in the wrong shape is an issue, and so is an average that is not a percentage (the kernel prints
+/// 0.00 to 100.00; `nan`, `-1` or `200` would otherwise reach the detectors as a stall share).
 public enum PSIParser {
     private static let some = Array("some".utf8)
     private static let full = Array("full".utf8)
@@ -42,7 +43,8 @@ public enum PSIParser {
         guard let avg10 = self.value(fields[1], key: "avg10").flatMap(LineScanner.double),
               let avg60 = self.value(fields[2], key: "avg60").flatMap(LineScanner.double),
               let avg300 = self.value(fields[3], key: "avg300").flatMap(LineScanner.double),
-              let total = self.value(fields[4], key: "total").flatMap(LineScanner.unsigned)
+              let total = self.value(fields[4], key: "total").flatMap(LineScanner.unsigned),
+              [avg10, avg60, avg300].allSatisfy({ (0...100).contains($0) })
         else { return nil }
         return PSILine(avg10Percent: avg10, avg60Percent: avg60, avg300Percent: avg300, totalMicroseconds: total)
     }

@@ -37,7 +37,8 @@ public struct QEMUCommandLine: Sendable, Equatable {
                 }
             case "-chardev":
                 let fields = Self.options(value)
-                if fields.first == "socket", let path = fields.first(where: { $0.hasPrefix("path=") }) {
+                if fields.first == "socket", let path = fields.first(where: { $0.hasPrefix("path=") }),
+                   path.count > "path=".count {
                     self.socketPaths.append(String(path.dropFirst("path=".count)))
                 }
             case "-pidfile":
@@ -74,7 +75,10 @@ public struct QEMUCommandLine: Sendable, Equatable {
     /// The guest name from `-name`'s value.
     private static func guestName(_ value: String) -> String? {
         let fields = Self.options(value)
-        if let guest = fields.first(where: { $0.hasPrefix("guest=") }) { return String(guest.dropFirst("guest=".count)) }
+        if let guest = fields.first(where: { $0.hasPrefix("guest=") }) {
+            // `guest=` with nothing after it names no VM; an empty name would match every pidfile stem "".
+            return guest.count > "guest=".count ? String(guest.dropFirst("guest=".count)) : nil
+        }
         guard let first = fields.first, !first.contains("="), !first.isEmpty else { return nil }
         return first
     }

@@ -57,6 +57,12 @@ struct PSIParserTests {
         #expect(stats.full?.totalMicroseconds == 12_033_120)
     }
 
+    @Test func fullStallIsAHundredPercent() throws {
+        let parsed = withBytes("some avg10=100.00 avg60=100.00 avg300=99.99 total=5\n") { PSIParser.parse($0, path: "cpu") }
+        #expect(try #require(parsed.stats).some.avg10Percent == 100)
+        #expect(parsed.issues.isEmpty)
+    }
+
     @Test func cpuWithoutFullLineIsFine() throws {
         let parsed = withBytes("some avg10=0.00 avg60=0.00 avg300=0.00 total=5\n") { PSIParser.parse($0, path: "cpu") }
         #expect(try #require(parsed.stats).full == nil)
@@ -68,6 +74,11 @@ struct PSIParserTests {
         "some avg10=abc avg60=0.00 avg300=0.00 total=5\n",
         "garbage\n",
         "",
+        // Averages that are not percentages (Fuzz/PSI found the first): they would reach the detectors as a share.
+        "some avg10=0.00 avg60=0200 avg300=0.00 total=0\n",
+        "some avg10=nan avg60=0.00 avg300=0.00 total=0\n",
+        "some avg10=-1 avg60=0.00 avg300=0.00 total=0\n",
+        "some avg10=inf avg60=0.00 avg300=0.00 total=0\n",
     ])
     func malformedFilesGiveAnIssueAndNoStats(_ text: String) {
         let parsed = withBytes(text) { PSIParser.parse($0, path: "p") }

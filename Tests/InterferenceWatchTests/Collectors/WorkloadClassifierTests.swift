@@ -30,6 +30,7 @@ struct WorkloadClassifierTests {
         "/user.slice", "/system.slice", "/machine.slice", "/kubepods.slice/kubepods-burstable.slice",
         "/user.slice/user-1000.slice/user@1000.service", "/docker", "/lab/s1",
         "/notdocker/\(id)",  // a 64-hex name outside docker or kubepods is not assumed to be a container
+        "/machine/.libvirt-qemu",  // no machine name: not a VM called "" (found by Fuzz/WorkloadClassifier)
     ])
     func descendsIntoEverythingElse(_ path: String) {
         #expect(WorkloadClassifier.classify(path.split(separator: "/")) == .descend)

@@ -105,6 +105,7 @@ struct LatencyPushIntakeTests {
             let reply = try await Self.post(client, body)
             #expect(reply.status == .badRequest)
             #expect(reply.json["index"] == nil)
+            #expect(reply.json["field"] as? String == "body")
             #expect(reply.json["error"] is String)
         }
     }

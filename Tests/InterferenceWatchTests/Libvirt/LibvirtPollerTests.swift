@@ -56,6 +56,13 @@ struct LibvirtParsingTests {
             rssBytes: 500_000 * 1024))
     }
 
+    @Test func sizesThatOverflowReadAsNotReported() {
+        // Found by Fuzz/Virsh: the KiB-to-bytes multiplication trapped.
+        let info = DomInfo(parsing: "Max memory:     62731944444444920 KiB\nUsed memory:    18014398509481983 KiB\n")
+        #expect(info.maxMemoryBytes == nil)
+        #expect(info.usedMemoryBytes == UInt64(18_014_398_509_481_983) * 1024)
+    }
+
     @Test func shutOffDomainHasNoBalloonNumbers() {
         let info = DomInfo(parsing: "State:          shut off\nMax memory:     1048576 KiB\nUsed memory:    1048576 KiB\n")
         let sample = VMSample(libvirtDomain: "idle", info: info, memoryStats: nil)

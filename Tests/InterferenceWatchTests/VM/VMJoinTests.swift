@@ -20,6 +20,9 @@ struct QEMUCommandLineTests {
          QEMUCommandLine(name: "a,b", socketPaths: ["/run/iw/qmp/ab.sock"], pidfile: nil)),
         (["qemu-system-aarch64", "-qmp", "unix:path=/run/q.sock,server=on"],
          QEMUCommandLine(name: nil, socketPaths: ["/run/q.sock"], pidfile: nil)),
+        // Empty values name nothing (Fuzz/QEMUCommandLine found `guest=`): an empty name or socket path is dropped.
+        (["qemu-system-x86_64", "-name", "guest=", "-chardev", "socket,id=m,path=,server=on", "-qmp", "unix:"],
+         QEMUCommandLine(name: nil, socketPaths: [], pidfile: nil)),
     ])
     func parsesIdentifyingOptions(_ arguments: [String], _ expected: QEMUCommandLine) {
         #expect(QEMUCommandLine(arguments) == expected)

@@ -17,9 +17,9 @@ final class CgroupCollector: Collector {
     ///   - capacityCgroup: the cgroup the RAM advice sizes (`--capacity.cgroup`), read into ``Sweep/capacity``.
     init(paths: CollectorPaths, namedCgroups: [(path: String, name: String)], reader: CachedFileReader, capacityCgroup: String? = nil) {
         self.root = paths.cgroupfs
-        self.namedCgroups = namedCgroups.map { (Self.normalise($0.path), $0.name) }
+        self.namedCgroups = namedCgroups.map { (CgroupPath.normalise($0.path), $0.name) }
         self.reader = reader
-        self.capacityCgroup = capacityCgroup.map(Self.normalise)
+        self.capacityCgroup = capacityCgroup.map(CgroupPath.normalise)
     }
 
     func collect(into snapshot: inout CollectedSweep, issues: inout [ParseIssue]) throws {
@@ -45,11 +45,5 @@ final class CgroupCollector: Collector {
             // Missing, it is an issue of its own (named), and the advice for it waits; the workloads are unaffected.
             snapshot.sweep.capacity = memory.read(path: capacity, classification: .init(name: "capacity", kind: .cgroup), issues: &issues)
         }
-    }
-
-    static func normalise(_ path: String) -> String {
-        var path = path.hasPrefix("/") ? path : "/" + path
-        while path.count > 1 && path.hasSuffix("/") { path.removeLast() }
-        return path == "/" ? "" : path
     }
 }

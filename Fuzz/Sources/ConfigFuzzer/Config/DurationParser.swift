@@ -1,0 +1,1 @@
+../../../../Sources/InterferenceWatch/Config/DurationParser.swift

@@ -1,0 +1,1 @@
+../../../../Sources/InterferenceWatch/Collectors/Process/ProcessSample.swift

@@ -1,0 +1,1 @@
+../../../../Sources/InterferenceWatch/Latency/PushSettings.swift

@@ -1,0 +1,1 @@
+../../../../Sources/InterferenceWatch/Config/VMSettings.swift
