@@ -217,8 +217,12 @@ def markdown(boards, elapsed_seconds):
 
 def write_summary(out, folders, elapsed_seconds):
     boards = [scoreboard(f) for f in folders]
+    # RUNS.md beside it, written by whoever ran them, says how and when (commands, run times, the machine's load).
+    runs = os.path.join(out, "RUNS.md")
     with open(os.path.join(out, "RESULTS.md"), "w") as f:
         f.write(markdown(boards, elapsed_seconds))
+        if os.path.exists(runs):
+            f.write("\n" + open(runs).read())
         f.write(LIMITS)
     with open(os.path.join(out, "scoreboard.json"), "w") as f:
         json.dump(boards, f, indent=1, sort_keys=True)
