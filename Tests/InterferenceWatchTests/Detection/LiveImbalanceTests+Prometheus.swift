@@ -13,8 +13,8 @@ import Testing
 /// s2 and reaches Alertmanager and its receiver, every query `scripts/dashboard-queries.py` prints for the Grafana
 /// dashboard returns data (except those in ``LiveImbalanceTests/queriesWithoutData``, each with its reason), and the
 /// daemon's full `/metrics` (VM, groups, a finding, a firing alert, probe and scrape errors) passes
-/// `promtool check metrics`. About 2 to 3 minutes here (the VM's boot, three calm windows, the squeeze's
-/// detection); bounded at 8.
+/// `promtool check metrics`. 82 s here on a passing run (the VM's boot, calm windows until baselines, the
+/// squeeze's detection); up to about 6 minutes when every bounded wait runs out; the time limit is 8.
 extension LiveImbalanceTests {
     /// Dashboard queries that cannot return data in this test, with the reason. The test checks they really are
     /// empty, so the list stays true. (The slowdown ratios join them for a run on a host that is never calm; see
@@ -148,7 +148,14 @@ extension LiveImbalanceTests {
         try lab.squeeze()
         let squeezedAt = Date()
         let (flagged, findings) = try await lab.waitForS2Flagged(within: 120)
-        try #require(flagged, "s2 never flagged; findings: \(findings)\nlog:\n\(daemon.log.suffix(3000))")
+        if !flagged {
+            // What the detector saw, for a run on a host too busy for the squeeze to stand out.
+            let seen = Exposition(text: try await daemon.get("/metrics").body)
+            let lines = ["interferencewatch_server_peer_ratio", "interferencewatch_server_window_median_seconds",
+                         "interferencewatch_host_pressure_memory_waiting_avg10_ratio"].flatMap { seen.lines($0) }
+            Issue.record("s2 never flagged; findings: \(findings)\n\(lines.joined(separator: "\n"))\nlog:\n\(daemon.log.suffix(3000))")
+            return
+        }
         print("live prometheus: s2 flagged \(Int(Date().timeIntervalSince(squeezedAt))) s after the squeeze")
 
         // Prometheus's own InterferenceImbalance: pending, firing after `for:`, sent to Alertmanager and on to its receiver.
