@@ -2,9 +2,10 @@
 # Installs what building, running and testing InterferenceWatch needs on Debian 12 (run as root).
 # Swift itself is expected at /opt/swift (or on PATH).
 #   install-deps.sh          build and run dependencies
-#   install-deps.sh --test   plus what the test suite drives: stress, promtool, QEMU, libvirt's virsh, runc, a C
-#                            compiler with a static libc for the lab's task server (contrib/lab), and a Python
-#                            venv with kubernetes-validate (from PyPI) for the Kubernetes manifests
+#   install-deps.sh --test   plus what the test suite drives: stress, promtool and the Prometheus server, QEMU,
+#                            libvirt's virsh, runc, Alertmanager, a C compiler with a static libc for the lab's task
+#                            server (contrib/lab), and a Python venv with kubernetes-validate (from PyPI) for the
+#                            Kubernetes manifests
 # The fuzzers (scripts/fuzz.sh) need nothing more: libFuzzer and ASan ship with the Swift toolchain.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -26,10 +27,11 @@ if ((${#missing[@]})); then
 fi
 
 if [[ "${1:-}" == "--test" ]]; then
-    # promtool comes from Debian's prometheus package; unpack it instead of installing it, so no Prometheus server is
-    # configured or started on the machine.
+    # promtool and the Prometheus server come from Debian's prometheus package; unpack it instead of installing it, so
+    # no Prometheus service is configured or started on the machine (LiveImbalanceTests starts the unpacked server on
+    # loopback with a config and a TSDB of its own).
     tools="$here/.build-tools"
-    if [[ ! -x "$tools/prometheus/usr/bin/promtool" ]]; then
+    if [[ ! -x "$tools/prometheus/usr/bin/promtool" || ! -x "$tools/prometheus/usr/bin/prometheus" ]]; then
         mkdir -p "$tools/debs"
         (cd "$tools/debs" && apt-get download prometheus >/dev/null)
         dpkg -x "$tools"/debs/prometheus_*.deb "$tools/prometheus"

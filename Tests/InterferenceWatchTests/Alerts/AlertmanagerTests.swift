@@ -8,47 +8,16 @@ import Testing
 /// The daemon's alerts in Debian's real Alertmanager (started here on loopback with a config of its own): the alert
 /// shows up with its labels and annotations while firing, the webhook receiver configured in Alertmanager is
 /// notified, and after the episode ends Alertmanager has it resolved and says so to the receiver.
-@Suite(.serialized, .enabled(if: FileManager.default.isExecutableFile(atPath: "/usr/bin/prometheus-alertmanager"),
+@Suite(.serialized, .enabled(if: AlertmanagerProcess.installed,
                               "needs Debian's prometheus-alertmanager (scripts/install-deps.sh --test)"))
 struct AlertmanagerTests {
-    static func alerts(_ port: Int) async throws -> [[String: Any]] {
-        let response = try await HTTPClient.shared.execute(HTTPClientRequest(url: "http://127.0.0.1:\(port)/api/v2/alerts"), timeout: .seconds(5))
-        let body = try await response.body.collect(upTo: 1 << 20)
-        return (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]) ?? []
-    }
-
     @Test func firingAndResolvedReachARealAlertmanagerAndItsReceiver() async throws {
         let tree = try TemporaryTree()
         let receiver = try await WebhookReceiver()
         defer { receiver.stop() }
-        let amPort = LoopbackPort.free()
-        try tree.write("alertmanager.yml", """
-            route:
-              receiver: hook
-              group_by: [alertname]
-              group_wait: 1s
-              group_interval: 1s
-              repeat_interval: 1h
-            receivers:
-              - name: hook
-                webhook_configs:
-                  - url: \(receiver.url)/am
-                    send_resolved: true
-
-            """)
-        let alertmanager = Process()
-        alertmanager.executableURL = URL(fileURLWithPath: "/usr/bin/prometheus-alertmanager")
-        alertmanager.arguments = ["--config.file=\(tree.root)/alertmanager.yml", "--web.listen-address=127.0.0.1:\(amPort)",
-                                  "--storage.path=\(tree.root)/am", "--cluster.listen-address=", "--log.level=warn"]
-        alertmanager.standardOutput = FileHandle.nullDevice
-        alertmanager.standardError = FileHandle.nullDevice
-        try alertmanager.run()
-        defer {
-            alertmanager.terminate()
-            alertmanager.waitUntilExit()
-        }
-        let up = await eventually(within: 30) { LoopbackPort.isListening(amPort) }
-        try #require(up, "Alertmanager did not start")
+        let alertmanager = try await AlertmanagerProcess(directory: tree.root, receiverURL: receiver.url + "/am")
+        defer { alertmanager.stop() }
+        let amPort = alertmanager.port
 
         let rule = "    - {name: LabAlwaysOn, condition: host_memory_pressure, threshold: 0, labels: {team: lab}, summary: \"stalled {{percent}}\", description: \"a test rule\"}\n"
         try tree.write("config.yaml", "alerts:\n  resend_interval: 1s\n  rules:\n" + rule)
@@ -62,7 +31,7 @@ struct AlertmanagerTests {
 
         var alert: [String: Any]?
         let shown = try await eventually(within: 60, every: .milliseconds(250)) {
-            alert = try await Self.alerts(amPort).first { ($0["labels"] as? [String: String])?["alertname"] == "LabAlwaysOn" }
+            alert = try await alertmanager.alerts().first { ($0["labels"] as? [String: String])?["alertname"] == "LabAlwaysOn" }
             return alert != nil
         }
         #expect(shown, "daemon log:\n\(daemon.log.suffix(2000))")
@@ -83,7 +52,7 @@ struct AlertmanagerTests {
         try tree.write("config.yaml", "alerts:\n  resend_interval: 1s\n")
         kill(daemon.process.processIdentifier, SIGHUP)
         let gone = try await eventually(within: 60, every: .milliseconds(250)) {
-            try await !Self.alerts(amPort).contains { ($0["labels"] as? [String: String])?["alertname"] == "LabAlwaysOn" }
+            try await !alertmanager.alerts().contains { ($0["labels"] as? [String: String])?["alertname"] == "LabAlwaysOn" }
         }
         #expect(gone, "Alertmanager still shows the alert as active")
         let resolved = await eventually(within: 30) {

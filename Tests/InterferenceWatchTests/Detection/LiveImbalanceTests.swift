@@ -10,75 +10,28 @@ import Testing
 
 /// The study's experiment on this host, end to end: four real task servers in four real cgroups, one squeezed so it
 /// swaps, the real daemon probing them in rounds. It must flag that server, name swap or memory pressure, leave the
-/// others alone, and resolve the finding once the squeeze is released.
+/// others alone, and resolve the finding once the squeeze is released. The set-up is ``Squeeze``
+/// (`LiveImbalanceTests+Squeeze.swift`); `LiveImbalanceTests+Prometheus.swift` runs it under a real Prometheus and
+/// Alertmanager.
 @Suite(.serialized, .enabled(if: LiveCgroup.available && LiveCgroup.swapEnabled, "needs root, cgroup v1 memory, stress and swap"))
 struct LiveImbalanceTests {
     static let taskServer = TestPaths.packageRoot.appendingPathComponent("contrib/lab/task-server/task-server.py").path
 
     @Test func squeezedServerIsFlaggedWithSwapAndResolvesAfterRelease() async throws {
-        var cgroups: [LiveCgroup] = []
-        var ports: [Int] = []
-        for index in 1...4 {
-            let cgroup = try LiveCgroup(name: "imbalance-s\(index)")
-            let port = LoopbackPort.free()
-            try cgroup.spawn(["python3", Self.taskServer, "--bind", "127.0.0.1", "--port", "\(port)", "--writes", "100000", "--heap-mb", "96", "--quiet"])
-            cgroups.append(cgroup)
-            ports.append(port)
-        }
-        let tree = try TemporaryTree()
-        let servers = (0..<4).map { "      - {name: s\($0 + 1), url: \"http://127.0.0.1:\(ports[$0])/task\", cgroup: \(cgroups[$0].path)}" }
-        // The daemon's own alerts go to a webhook receiver, so the test sees exactly what would page someone.
-        let receiver = try await WebhookReceiver()
-        defer { receiver.stop() }
-        try tree.write("config.yaml", """
-            groups:
-              - name: lab
-                probe: {interval: 100ms, timeout: 20s}
-                servers:
-            \(servers.joined(separator: "\n"))
-            alerts:
-              webhooks:
-                - {url: "\(receiver.url)/hook"}
-
-            """)
-        // Wait for the four servers to answer before the daemon starts probing.
-        for port in ports {
-            let up = await LiveCgroup.waitUntil(seconds: 20) {
-                let request = HTTPClientRequest(url: "http://127.0.0.1:\(port)/healthz")
-                return (try? await HTTPClient.shared.execute(request, timeout: .seconds(2)))?.status == .ok
-            }
-            try #require(up, "task server on port \(port) did not start")
-        }
-        let daemon = try DaemonProcess(arguments: [
-            "--config", tree.root + "/config.yaml", "--collection.interval", "1s", "--detection.window", "8s",
-            "--storage.path", tree.root + "/state", "--no-collector.process",
-        ])
-        defer { daemon.stop() }
+        let lab = try await Squeeze()
+        defer { lab.stop() }
+        let (daemon, receiver, tree) = (lab.daemon, lab.receiver, lab.tree)
 
         // Calm first: three windows with no finding, so baselines and peers are learned.
-        var windowEnds: Set<Double> = []
-        let calmWindows = try await eventually(within: 90, every: .milliseconds(500)) {
-            let metrics = Exposition(text: try await daemon.get("/metrics").body)
-            if let end = metrics.value("interferencewatch_detection_window_end_timestamp_seconds", ["group": "lab"]) {
-                windowEnds.insert(end)
-            }
-            return windowEnds.count >= 3
-        }
-        try #require(calmWindows, "fewer than three windows closed: \(daemon.log.suffix(2000))")
+        try await lab.waitForWindows(3)
         let calm = try await Self.findings(daemon)
         #expect(calm.isEmpty, "findings while calm: \(calm)")
         #expect(receiver.received.isEmpty, "alerts while calm: \(receiver.received.compactMap { $0.json })")
 
-        // Squeeze s2 below its 96 MiB heap: every request now faults its own swapped-out pages back in.
-        let squeezed = cgroups[1]
-        try squeezed.squeeze(toBytes: 48 << 20)
+        try lab.squeeze()
         let squeezedAt = Date()
 
-        var flagged: [[String: Any]] = []
-        let detected = try await LiveCgroup.waitUntil(seconds: 120) {
-            flagged = try await Self.findings(daemon)
-            return flagged.contains { ($0["server"] as? String) == "s2" && ($0["kind"] as? String) == "imbalance" }
-        }
+        let (detected, flagged) = try await lab.waitForS2Flagged(within: 120)
         let delay = Date().timeIntervalSince(squeezedAt)
         #expect(detected, "s2 never flagged; findings: \(flagged)\nlog:\n\(daemon.log.suffix(3000))")
         let s2 = try #require(flagged.first { ($0["server"] as? String) == "s2" })
@@ -93,7 +46,7 @@ struct LiveImbalanceTests {
         #expect(!metrics.lines("interferencewatch_server_latency_seconds_bucket").isEmpty)
 
         // Release the squeeze: the finding resolves once s2 is back with its peers.
-        try squeezed.write("memory.limit_in_bytes", "-1")
+        try lab.release()
         let releasedAt = Date()
         var after: [[String: Any]] = []
         let resolved = try await LiveCgroup.waitUntil(seconds: 150) {
