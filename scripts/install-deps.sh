@@ -3,9 +3,9 @@
 # Swift itself is expected at /opt/swift (or on PATH).
 #   install-deps.sh          build and run dependencies
 #   install-deps.sh --test   plus what the test suite drives: stress, promtool and the Prometheus server, QEMU,
-#                            libvirt's virsh, runc, Alertmanager, a C compiler with a static libc for the lab's task
-#                            server (contrib/lab), and a Python venv with kubernetes-validate (from PyPI) for the
-#                            Kubernetes manifests
+#                            libvirt (virsh and the system libvirtd), podman, runc, Alertmanager, a C compiler with
+#                            a static libc for the lab's task server (contrib/lab), and a Python venv with
+#                            kubernetes-validate (from PyPI) for the Kubernetes manifests
 # The fuzzers (scripts/fuzz.sh) need nothing more: libFuzzer and ASan ship with the Swift toolchain.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -13,7 +13,11 @@ here=$(cd "$(dirname "$0")/.." && pwd)
 packages=(libproc2-dev libsqlite3-dev libzstd-dev zlib1g-dev pkg-config ca-certificates)
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
-              chromium python3-websocket prometheus-alertmanager python3-venv gcc libc6-dev)
+              chromium python3-websocket prometheus-alertmanager python3-venv gcc libc6-dev
+              libvirt-daemon-system podman)
+    # libvirt-daemon-system wants libvirt-daemon-system-systemd or -sysv; without systemd running as init, take the
+    # sysv one, so installing does not pull in systemd (and systemd-sysv, which would replace /sbin/init).
+    [[ -d /run/systemd/system ]] || packages+=(libvirt-daemon-system-sysv)
 fi
 
 missing=()
@@ -23,6 +27,14 @@ done
 if ((${#missing[@]})); then
     export DEBIAN_FRONTEND=noninteractive
     apt-get update -qq
+    # Start no service while installing (libvirtd, virtlogd, podman's units): the tests start the daemons they drive
+    # themselves and stop them again. A policy-rc.d that is already there (a container image's) is left alone.
+    policy=/usr/sbin/policy-rc.d
+    if [[ ! -e $policy ]]; then
+        printf '#!/bin/sh\nexit 101\n' > "$policy"
+        chmod 755 "$policy"
+        trap 'rm -f "$policy"' EXIT
+    fi
     apt-get install -y -qq --no-install-recommends "${missing[@]}"
 fi
 

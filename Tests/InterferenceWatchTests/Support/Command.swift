@@ -14,6 +14,20 @@ enum Command {
         }
     }
 
+    /// `arguments` wrapped so the program runs with every inherited descriptor above stderr closed, for programs
+    /// that leave a daemon behind (`libvirtd -d`, `podman run --detach` and its conmon).
+    ///
+    /// A daemon that kept them would hold the caller's pipes open, and the descriptor Foundation's `Process` watches
+    /// for the child's exit, so the caller would wait for the daemon's whole life (`contrib/lab/vm/start-vm.sh` starts
+    /// QEMU the same way). The outer shell keeps its own descriptors and exits with the program's status.
+    static func closingInheritedDescriptors(_ arguments: [String]) -> [String] {
+        let script = #"""
+            (for fd in /proc/self/fd/*; do fd=${fd##*/}; if [ "$fd" -gt 2 ]; then
+                 eval "exec $fd>&-" 2>/dev/null || true; fi; done; exec "$@")
+            """#
+        return ["/bin/bash", "-c", script, "bash"] + arguments
+    }
+
     /// Runs `arguments[0]` (a path, or a name looked up in `PATH`) with the rest as its arguments, under
     /// coreutils' `timeout`: after `timeoutSeconds` it signals the command's whole process group (SIGTERM, SIGKILL
     /// 10 s later), so a build the command started stops too.

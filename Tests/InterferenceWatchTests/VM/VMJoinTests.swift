@@ -145,6 +145,31 @@ struct VMJoinTests {
         #expect(snapshot.workloads.map(\.cgroup) == ["/"])
     }
 
+    /// libvirt 9.0 without systemd (seen on the lab machine): domain `Iw_LV.x_2` runs in
+    /// `/machine/qemu-2-IwLV.x2.libvirt-qemu` (its machine name drops `_`), so the classifier names that cgroup `IwLV.x2`.
+    @Test func aLibvirtCgroupNamedAfterTheShortenedMachineNameTakesTheDomainsName() {
+        var snapshot = CollectedSweep()
+        snapshot.processes = [
+            Self.qemu(600, ["-name", "guest=Iw_LV.x_2,debug-threads=on", "-pidfile", "/run/libvirt/qemu/Iw_LV.x_2.pid"],
+                      v2: "/machine/qemu-2-IwLV.x2.libvirt-qemu/emulator", v1: "/machine/qemu-2-IwLV.x2.libvirt-qemu"),
+            Self.qemu(700, ["-name", "guest=web_1,debug-threads=on"], v1: "/machine/qemu-3-web1.libvirt-qemu"),
+        ]
+        snapshot.workloads = [
+            WorkloadSample(name: "IwLV.x2", kind: .vm, cgroup: "/machine/qemu-2-IwLV.x2.libvirt-qemu", cgroupVersion: 1,
+                           usageBytes: 200 * Self.mebibyte),
+            WorkloadSample(name: "web1", kind: .vm, cgroup: "/machine/qemu-3-web1.libvirt-qemu", cgroupVersion: 1),
+            // A config workload already has the name `web_1`: no second workload of that name.
+            WorkloadSample(name: "web_1", kind: .cgroup, cgroup: "/srv/web", cgroupVersion: 1),
+        ]
+        let libvirt = ["Iw_LV.x_2", "web_1"].map { VMSample(name: $0, source: .libvirt, up: true) }
+        VMJoin.join(qmp: [], libvirt: libvirt, into: &snapshot)
+        #expect(snapshot.vms.map(\.pid) == [600, 700])
+        #expect(snapshot.sweep.vmWorkloads == ["Iw_LV.x_2": "Iw_LV.x_2", "web_1": "web1"])
+        #expect(snapshot.workloads.map(\.name) == ["Iw_LV.x_2", "web1", "web_1"])
+        #expect(snapshot.workloads[0].cgroup == "/machine/qemu-2-IwLV.x2.libvirt-qemu")
+        #expect(snapshot.workloads[0].usageBytes == 200 * Self.mebibyte)
+    }
+
     @Test func aNameSeenTwiceIsOneVM() {
         var snapshot = CollectedSweep()
         let qmp = [

@@ -13,6 +13,11 @@ import Parsers
 /// The host workload of a VM is a `type="vm"` workload with the VM's name (libvirt's machine.slice scope, or the one
 /// ``join(qmp:libvirt:into:)`` adds), else the workload whose cgroup holds the QEMU process (the longest match, so
 /// libvirt's `…scope/libvirt/emulator` sub-cgroups land on their scope).
+///
+/// libvirt names a domain's cgroup after its machine name, which keeps only letters, digits, `-` and `.` of the
+/// domain name and at most 64 characters (`web_1` runs in `/machine/qemu-1-web1.libvirt-qemu`, or
+/// `machine-qemu\x2d1\x2dweb1.scope` with systemd). The classifier can only name that cgroup `web1`; when the QEMU
+/// process joins a VM to such a `type="vm"` workload, the workload takes the VM's name, so both carry one name.
 enum VMJoin {
     /// One VM as a source reported it; `socketPath` is set for QMP VMs.
     struct Reading: Sendable, Equatable {
@@ -84,9 +89,26 @@ enum VMJoin {
             vmWorkloads[name] = workload
             vms.append(sample)
         }
+        self.renameVMWorkloads(joined: &vmWorkloads, workloads: &snapshot.workloads)
         snapshot.vms = vms
         snapshot.sweep.vmWorkloads = vmWorkloads
         return outcome
+    }
+
+    /// Gives a cgroup-classified `type="vm"` workload the name of the one VM joined to it by its QEMU process (see
+    /// the type's comment). Left alone when several VMs joined it or another workload already has the VM's name.
+    private static func renameVMWorkloads(joined vmWorkloads: inout [String: String], workloads: inout [WorkloadSample]) {
+        let vmsByWorkload = Dictionary(grouping: vmWorkloads.keys, by: { vmWorkloads[$0]! })
+        for (workloadName, vmNames) in vmsByWorkload where vmNames.count == 1 && vmNames[0] != workloadName {
+            let vmName = vmNames[0]
+            guard !workloads.contains(where: { $0.name == vmName }),
+                  let index = workloads.firstIndex(where: {
+                      $0.name == workloadName && $0.kind == .vm && $0.cgroupVersion != 0
+                  })
+            else { continue }
+            workloads[index].name = vmName
+            vmWorkloads[vmName] = vmName
+        }
     }
 
     /// The `workload` a VM joins: a `type="vm"` workload of the same name, else the workload whose cgroup holds the
