@@ -56,7 +56,7 @@ extension LiveImbalanceTests {
         let root = TestPaths.packageRoot.path
         let result = try Command.run(["/usr/bin/python3", root + "/scripts/dashboard-queries.py",
                                       root + "/contrib/grafana/interference-watch.json", "--panel-titles"])
-        guard result.status == 0 else { throw DaemonProcessError(message: "dashboard-queries.py: \(result)") }
+        guard result.status == 0 else { throw ChildProcessError(message: "dashboard-queries.py: \(result)") }
         return result.stdout.split(separator: "\n").compactMap { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
             return parts.count == 2 ? (String(parts[0]), String(parts[1])) : nil

@@ -1,3 +1,4 @@
+import Detectors
 import Foundation
 import Testing
 
@@ -11,11 +12,10 @@ import Testing
 extension LiveImbalanceTests {
     static let labScript = TestPaths.packageRoot.appendingPathComponent("contrib/lab/run-scenario").path
 
-    /// Memory signals a cause may name for the small host's imbalance (CauseSignal raw values).
+    /// A cause that names one of the daemon's memory signals (``CauseSignal``), not free text that happens to
+    /// contain a memory word.
     static func isMemoryCause(_ cause: [String: Any]) -> Bool {
-        let text = ["signal", "kind", "source"].compactMap { cause[$0] as? String }.joined(separator: " ")
-        return ["swap", "memory", "fault", "refault", "balloon", "psi", "oom", "reclaim", "neighbour"]
-            .contains { text.localizedCaseInsensitiveContains($0) }
+        (cause["signal"] as? String).flatMap(CauseSignal.init(rawValue:)) != nil
     }
 
     static func json(_ path: String) throws -> [String: Any] {

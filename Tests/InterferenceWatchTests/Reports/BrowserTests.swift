@@ -40,7 +40,7 @@ struct BrowserTests {
         let stderr = String(decoding: err.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         process.waitUntilExit()
         guard process.terminationStatus == 0 else {
-            throw DaemonProcessError(message: "browser check failed (\(process.terminationStatus)): \(stderr)")
+            throw ChildProcessError(message: "browser check failed (\(process.terminationStatus)): \(stderr)")
         }
         return try JSONDecoder().decode(Page.self, from: data)
     }

@@ -42,7 +42,7 @@ final class AlertmanagerProcess {
         let up = await eventually(within: 30) { LoopbackPort.isListening(port) }
         guard up else {
             self.stop()
-            throw AlertmanagerProcessError(message: "Alertmanager did not start listening on 127.0.0.1:\(port)")
+            throw ChildProcessError(message: "Alertmanager did not start listening on 127.0.0.1:\(port)")
         }
     }
 
@@ -65,9 +65,4 @@ final class AlertmanagerProcess {
     deinit {
         self.stop()
     }
-}
-
-struct AlertmanagerProcessError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { self.message }
 }

@@ -58,7 +58,7 @@ final class DaemonProcess: @unchecked Sendable {
         self.stop()
         // What the handler had not read yet when the process exited: the error that stopped it.
         let rest = String(decoding: self.stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        throw DaemonProcessError(message: "daemon did not start listening"
+        throw ChildProcessError(message: "daemon did not start listening"
             + (exited ? " (exited with status \(self.process.terminationStatus))" : "") + "; stderr:\n\(self.log)\(rest)")
     }
 
@@ -92,9 +92,4 @@ final class DaemonProcess: @unchecked Sendable {
     deinit {
         self.stop()
     }
-}
-
-struct DaemonProcessError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { self.message }
 }

@@ -33,7 +33,7 @@ final class PrometheusProcess {
     /// - Throws: when the binary is missing or the server is not ready within 60 s.
     init(directory: String, target: String, ruleFiles: [String], alertmanager: String) async throws {
         guard FileManager.default.isExecutableFile(atPath: Self.binary) else {
-            throw PrometheusProcessError(message: "no Prometheus server at \(Self.binary) (scripts/install-deps.sh --test unpacks it)")
+            throw ChildProcessError(message: "no Prometheus server at \(Self.binary) (scripts/install-deps.sh --test unpacks it)")
         }
         self.directory = directory
         try """
@@ -70,7 +70,7 @@ final class PrometheusProcess {
         }
         guard ready else {
             self.stop()
-            throw PrometheusProcessError(message: "Prometheus was not ready on 127.0.0.1:\(port); log:\n\(self.log.suffix(3000))")
+            throw ChildProcessError(message: "Prometheus was not ready on 127.0.0.1:\(port); log:\n\(self.log.suffix(3000))")
         }
     }
 
@@ -83,7 +83,7 @@ final class PrometheusProcess {
         let body = try await response.body.collect(upTo: 16 << 20)
         let document = try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [String: Any] ?? [:]
         guard document["status"] as? String == "success", let data = document["data"] else {
-            throw PrometheusProcessError(message: "\(pathAndQuery): \(String(buffer: body).prefix(2000))")
+            throw ChildProcessError(message: "\(pathAndQuery): \(String(buffer: body).prefix(2000))")
         }
         return data
     }
@@ -127,9 +127,4 @@ final class PrometheusProcess {
     deinit {
         self.stop()
     }
-}
-
-struct PrometheusProcessError: Error, CustomStringConvertible {
-    var message: String
-    var description: String { self.message }
 }

@@ -11,7 +11,7 @@ import time
 import urllib.parse
 import urllib.request
 
-from . import scenario as scenarios
+from . import models, scenario as scenarios
 
 
 class WebhookReceiver:
@@ -48,19 +48,20 @@ def free_port():
         return s.getsockname()[1]
 
 
-def config_text(host, scenario, groups, qmp_dir, webhook_url):
-    """groups: {model key: [Server]}; every model the scenario runs is a group from the start."""
+def config_text(host, scenario, qmp_dir, webhook_url):
+    """Every model the scenario runs is a group from the start, its servers placed where the models will put them."""
     lines = ["groups:"]
     for key in scenario.models:
         lines.append(f"  - name: {scenarios.GROUP_NAMES[key]}")
         lines.append("    servers:")
         for i in range(1, 5):
-            if key in "cd":
+            relative, vm = models.placement(key, i)
+            if vm:
                 # A VM's server is the VM: the daemon joins QMP, the QEMU process and its cgroup into one workload
                 # named after QEMU's -name, so the balloon and guest statistics belong to the server.
-                lines.append(f"      - {{name: s{i}, workload: {key}-vm{i}}}")
+                lines.append(f"      - {{name: s{i}, workload: {vm}}}")
             else:
-                lines.append(f"      - {{name: s{i}, cgroup: {groups[key][i - 1]}}}")
+                lines.append(f"      - {{name: s{i}, cgroup: {host.path}/{relative}}}")
     lines += [
         "qmp:",
         f"  sockets: [\"{qmp_dir}/*.sock\"]",
@@ -74,19 +75,6 @@ def config_text(host, scenario, groups, qmp_dir, webhook_url):
         "",
     ]
     return "\n".join(lines)
-
-
-def cgroup_paths(host, scenario):
-    """The cgroups each model's servers will run in, known before any of them starts."""
-    paths = {}
-    for key in scenario.models:
-        if key == "a":
-            paths[key] = [f"{host.path}/a-host/s{i}" for i in range(1, 5)]
-        elif key == "b":
-            paths[key] = [f"{host.path}/b-containers/s{i}" for i in range(1, 5)]
-        else:
-            paths[key] = [f"{host.path}/{key}-vms/vm{i}" for i in range(1, 5)]
-    return paths
 
 
 class Daemon:
@@ -103,8 +91,7 @@ class Daemon:
     def start(self):
         config = os.path.join(self.run_dir, "interference-watch.yaml")
         with open(config, "w") as f:
-            f.write(config_text(self.host, self.scenario, cgroup_paths(self.host, self.scenario), self.qmp_dir,
-                                self.receiver.url))
+            f.write(config_text(self.host, self.scenario, self.qmp_dir, self.receiver.url))
         self.log_file = open(os.path.join(self.run_dir, "daemon.log"), "w")
         argv = [self.binary, "--config", config, "--web.listen-address", f"127.0.0.1:{self.port}",
                 "--collection.interval", "1s", "--detection.window", self.scenario.detection_window,

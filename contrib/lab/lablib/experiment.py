@@ -79,8 +79,7 @@ class Experiment:
                      + (f", accel={model.accel}" if getattr(model, "accel", None) else ""))
             policy = None
             if key in "cd" and s.balloon_policy:
-                policy = balloon.BalloonPolicy(host, [(f"{key}-vm{i + 1}", sv.tools_qmp, sv.vm_mib)
-                                                      for i, sv in enumerate(servers)], self.log,
+                policy = balloon.BalloonPolicy(host, [(sv.vm, sv.tools_qmp, sv.vm_mib) for sv in servers], self.log,
                                                guarantees=s.balloon_guarantees)
                 policy.start()
                 self.cleanups.append(policy.stop)

@@ -26,6 +26,17 @@ class Server:
     # VMs only: the QMP socket the balloon policy talks to (the daemon has one of its own).
     tools_qmp: str = ""
     vm_mib: int = 0
+    vm: str = ""
+
+
+def placement(key, index):
+    """The cgroup (under the emulated host) and, for VMs, the VM name of model `key`'s server `index` (1 to 4): one
+    definition for the models that make them and the daemon's config that names them before they exist."""
+    if key == "a":
+        return f"a-host/s{index}", None
+    if key == "b":
+        return f"b-containers/s{index}", None
+    return f"{key}-vms/vm{index}", f"{key}-vm{index}"
 
 
 def free_port():
@@ -65,7 +76,7 @@ class ProcessModel:
         servers = []
         for i in range(1, 5):
             name = f"s{i}"
-            cgroup = self.host.child(f"a-host/{name}")
+            cgroup = self.host.child(placement(self.key, i)[0])
             port = free_port()
             argv = [self.binary, "--bind", "127.0.0.1", "--port", str(port), "--dir", self.run_dir] + \
                 task_flags(self.scenario, name)
@@ -132,7 +143,7 @@ class ContainerModel:
         for i in range(1, 5):
             name = f"s{i}"
             # runc makes the cgroup itself (in every v1 controller); the daemon finds it under the host.
-            cgroup = f"{self.host.path}/b-containers/{name}"
+            cgroup = f"{self.host.path}/{placement(self.key, i)[0]}"
             port = free_port()
             bundle = self._bundle(name, port, cgroup)
             cid = f"{self.host.name}-{name}"
@@ -180,8 +191,8 @@ class VMModel:
         mode = "container" if self.containers else "process"
         for i in range(1, 5):
             name = f"s{i}"
-            vm = f"{self.key}-vm{i}"
-            cgroup = self.host.child(f"{self.key}-vms/vm{i}")
+            relative, vm = placement(self.key, i)
+            cgroup = self.host.child(relative)
             port = free_port()
             env = dict(os.environ, IW_VM_RUN_DIR=self.vm_run_dir, IW_VM_INITRD=initrd,
                        IW_VM_BOOT_TIMEOUT="180",
@@ -201,7 +212,7 @@ class VMModel:
             starts.append((self.host.spawn(argv, cgroup, stdout=out, oom_score_adj=-500, env=env), out, vm))
             self.names.append(vm)
             servers.append(Server(name, f"http://127.0.0.1:{port}/task", cgroup, tools_qmp=tools,
-                                  vm_mib=self.scenario.vm_mib))
+                                  vm_mib=self.scenario.vm_mib, vm=vm))
         for proc, out, vm in starts:
             if proc.wait() != 0:
                 out.seek(0)
