@@ -15,6 +15,13 @@ struct CollectedSweep: Sendable, Equatable {
     var processes: [ProcessSample] = []
     /// The cgroup layout detected on the last sweep.
     var cgroupLayout: CgroupLayout?
+    /// Per collector name, what disappeared while the collector followed it during this sweep (a cgroup removed
+    /// between the walk and the read, a VM whose socket or domain went away); ``SweepRunner`` keeps the totals.
+    /// A collector that can see things vanish sets its entry (0 included) on every sweep.
+    var vanished: [String: UInt64] = [:]
+    /// Per VM name (``vms``), failed reads since the daemon started watching it, by reason
+    /// (``VMCollector/errorReasons``). Live only, like the collector statuses; not stored.
+    var vmErrorCounts: [String: [String: UInt64]] = [:]
 
     /// Wall-clock time the sweep started, Unix seconds (``Sweep/atSeconds``).
     var atSeconds: Double {

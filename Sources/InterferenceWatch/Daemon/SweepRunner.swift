@@ -13,6 +13,7 @@ final class SweepRunner {
     private let reader: CachedFileReader
     private let logger: Logger
     private var errorsTotal: [String: UInt64] = [:]
+    private var vanishedTotal: [String: UInt64] = [:]
     private var lastIssues: [String: Set<ParseIssue>] = [:]
     private var lastFailure: [String: String] = [:]
 
@@ -69,11 +70,14 @@ final class SweepRunner {
                 }
             }
             self.lastIssues[collector.name] = Set(issues)
+            // Kept here, like the error totals, so they carry over when a reload replaces the collectors.
+            if let vanished = snapshot.vanished[collector.name] { self.vanishedTotal[collector.name, default: 0] += vanished }
             let elapsed = clock.now - start
             snapshot.collectors.append(CollectorStatus(
                 name: collector.name,
                 durationSeconds: Double(elapsed.components.seconds) + Double(elapsed.components.attoseconds) / 1e18,
-                success: success, errorsTotal: self.errorsTotal[collector.name, default: 0]))
+                success: success, errorsTotal: self.errorsTotal[collector.name, default: 0],
+                vanishedTotal: self.vanishedTotal[collector.name]))
         }
         self.reader.endSweep()
         // Label order (cgroup, type, workload): the exposition then needs no sort at scrape time.

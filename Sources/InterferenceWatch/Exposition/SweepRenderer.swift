@@ -146,6 +146,11 @@ struct SweepRenderer {
                     labels, status.success ? 1 : 0)
             set.add("collector_errors_total", .counter, "Collector failures and malformed lines since the daemon started.",
                     labels, status.errorsTotal)
+            set.add("collector_vanished_total", .counter,
+                    "Things that disappeared while the collector followed them, since the daemon started: cgroups "
+                        + "removed between the walk and the read (cgroup), VMs whose globbed QMP socket was removed or "
+                        + "whose libvirt domain is no longer listed (vm). Normal churn, not errors.",
+                    labels, status.vanishedTotal)
         }
         if let layout = snapshot.cgroupLayout {
             set.add("cgroup_layout_info", .gauge, "The detected cgroup layout (v1, hybrid or v2); the value is always 1.",

@@ -101,6 +101,22 @@ struct CgroupCollectorEdgeTests {
         let (snapshot, issues) = try collect(root: tree.root)
         #expect(snapshot.workloads.map(\.name) == ["kept.service"])
         #expect(issues.isEmpty)
+        // Counted as vanished, not as an error; a named cgroup that does not exist is neither.
+        #expect(snapshot.vanished == ["cgroup": 1])
+        let named = try collect(root: tree.root, named: [("/elsewhere", "missing")])
+        #expect(named.snapshot.vanished == ["cgroup": 1])
+        // The sweep runner keeps the total and reports 0 from the first sweep on.
+        let calm = try TemporaryTree()
+        try calm.write("memory/memory.usage_in_bytes", "1\n")
+        let runner = SweepRunner(collectors: [CgroupCollector(paths: CollectorPaths(procfs: "/nonexistent", cgroupfs: calm.root),
+                                                              namedCgroups: [], reader: CachedFileReader())],
+                                 reader: CachedFileReader(), logger: TestLogHandlerStore().logger())
+        #expect(runner.sweep(wallClockSeconds: 1).collectors.first?.vanishedTotal == 0)
+        try calm.write("memory/system.slice/gone.service/cgroup.procs", "")
+        _ = runner.sweep(wallClockSeconds: 2)
+        let third = runner.sweep(wallClockSeconds: 3).collectors.first
+        #expect(third?.vanishedTotal == 2)
+        #expect(third?.errorsTotal == 0 && third?.success == true)
     }
 
     @Test func regularFilesAreNeverCachedSoReplacementsAreSeen() throws {

@@ -68,11 +68,17 @@ final class DaemonProcess: @unchecked Sendable {
         return self.stderrText
     }
 
+    /// The scraping client: plain (identity) responses, since `HTTPClient.shared` asks for gzip and refuses to
+    /// inflate past 25:1, which a large exposition (a thousand near-identical workload series) compresses beyond.
+    /// Never shut down: it lives as long as the test process.
+    private static let client = HTTPClient(eventLoopGroup: HTTPClient.defaultEventLoopGroup,
+                                           configuration: .init(decompression: .disabled))
+
     /// GETs `path` and returns status, content type and body.
     func get(_ path: String) async throws -> (status: Int, contentType: String, body: String) {
         var request = HTTPClientRequest(url: "http://\(self.address)\(path)")
         request.method = .GET
-        let response = try await HTTPClient.shared.execute(request, timeout: .seconds(10))
+        let response = try await Self.client.execute(request, timeout: .seconds(10))
         let body = try await response.body.collect(upTo: 64 << 20)
         return (Int(response.status.code), response.headers.first(name: "content-type") ?? "", String(buffer: body))
     }
