@@ -38,6 +38,10 @@ struct RunCommand: AsyncParsableCommand {
     @Option(name: .customLong("collection.interval"), help: "Time between collection sweeps (e.g. 5s, 1m).")
     var interval = "15s"
 
+    @Option(name: .customLong("vm.discovery-interval"),
+            help: "Time between two expansions of the QMP socket globs and two libvirt domain listings (e.g. 30s).")
+    var vmDiscoveryInterval = "30s"
+
     @Option(name: .customLong("detection.window"), help: "Length of one detection window (latency and memory signals per window).")
     var detectionWindow = "30s"
 
@@ -69,13 +73,18 @@ struct RunCommand: AsyncParsableCommand {
         /// `nil`: no size cap.
         var retentionBytes: Int64?
         var address: ListenAddress
+        var vmDiscoverySeconds: Double = 30
 
         var interval: Duration { .milliseconds(Int64(self.intervalSeconds * 1000)) }
+        var vmDiscoveryInterval: Duration { .milliseconds(Int64(self.vmDiscoverySeconds * 1000)) }
     }
 
     func settings() throws -> Settings {
         guard let interval = DurationParser.seconds(self.interval), interval >= 0.1 else {
             throw ValidationError("invalid --collection.interval \"\(self.interval)\": expected a duration of at least 100ms, like 5s or 1m")
+        }
+        guard let vmDiscovery = DurationParser.seconds(self.vmDiscoveryInterval), vmDiscovery >= 0.1 else {
+            throw ValidationError("invalid --vm.discovery-interval \"\(self.vmDiscoveryInterval)\": expected a duration of at least 100ms, like 30s")
         }
         guard let window = DurationParser.seconds(self.detectionWindow), window >= 1 else {
             throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
@@ -99,7 +108,8 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("invalid --web.telemetry-path \"\(self.telemetryPath)\": must start with /")
         }
         return Settings(intervalSeconds: interval, detectionWindowSeconds: window,
-                        retentionSeconds: retention, retentionBytes: retentionBytes == 0 ? nil : retentionBytes, address: address)
+                        retentionSeconds: retention, retentionBytes: retentionBytes == 0 ? nil : retentionBytes, address: address,
+                        vmDiscoverySeconds: vmDiscovery)
     }
 
     func validate() throws {
@@ -136,7 +146,7 @@ struct RunCommand: AsyncParsableCommand {
         let vmServices = VMServices(
             qmpSockets: self.collection.qmpSockets, libvirtURI: self.collection.libvirtURI, settings: config.vms,
             enabled: self.collection.vm, pollInterval: .milliseconds(Int64(max(1, settings.intervalSeconds) * 1000)),
-            logger: logger)
+            rediscoveryInterval: settings.vmDiscoveryInterval, logger: logger)
         let reader = CachedFileReader(keepOpen: self.collection.keepFilesOpen)
         let runner = SweepRunnerBox(SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader, vm: vmServices),
                                                 reader: reader, logger: logger))

@@ -29,6 +29,14 @@ extension SweepRenderer {
             set.add("vm_balloon_target_bytes", .gauge,
                     "RAM the balloon is asked to reach (libvirt dominfo Used memory; QMP cannot read it back).",
                     labels, vm.balloonTargetBytes)
+            // Every reason from the VM's first scrape on, so rate() and increase() work from the first failure.
+            let errors = snapshot.vmErrorCounts[vm.name] ?? [:]
+            for reason in VMCollector.errorReasons {
+                set.add("vm_monitor_errors_total", .counter,
+                        "Failed reads of the VM since the daemon started watching it, by reason: connect, timeout, "
+                            + "closed, malformed, command (QMP polls and libvirt virsh reads alike).",
+                        labels + [("reason", reason)], errors[reason] ?? 0)
+            }
             set.add("vm_rss_bytes", .gauge,
                     "Host RSS of the QEMU process (libvirt dommemstat rss, else the process's VmRSS).",
                     labels, vm.rssBytes)

@@ -11,7 +11,7 @@ import Glibc
 ///
 /// Like QEMU it serves one client at a time, on its own thread with blocking I/O (the test's thread pool stays
 /// free). Each accepted connection is handled according to ``behavior`` (the first connection may use a different
-/// one, to test reconnection).
+/// one, to test reconnection; the behavior may be changed between connections, to test recovery).
 final class MockQMPPeer: Sendable {
     /// How the peer misbehaves.
     enum Behavior: String, Sendable, CaseIterable, CustomStringConvertible {
@@ -29,6 +29,9 @@ final class MockQMPPeer: Sendable {
         case silentAfterNegotiation
         /// Greets, then closes the connection (QEMU dying mid-read).
         case closeAfterGreeting
+        /// Greets, negotiates and answers the set-up commands, then sends the first half of its `query-status` reply
+        /// (no newline) and holds the connection open in silence (a QEMU stuck mid-write).
+        case stallMidReply
 
         var description: String { self.rawValue }
     }
@@ -43,17 +46,17 @@ final class MockQMPPeer: Sendable {
         """
 
     let socketPath: String
-    let behavior: Behavior
     private let firstBehavior: Behavior
     private let guestStats: String
     private let listener: Int32
     private struct State {
+        var behavior: Behavior
         var client: Int32 = -1
         var stopped = false
         var connections = 0
         var commands: [String] = []
     }
-    private let state = Mutex(State())
+    private let state: Mutex<State>
     private let done = DispatchSemaphore(value: 0)
 
     /// Starts listening at once.
@@ -62,13 +65,13 @@ final class MockQMPPeer: Sendable {
     ///   - behavior: how connections are served.
     ///   - firstConnection: a different behavior for the first connection only.
     ///   - guestStats: the `qom-get guest-stats` return value.
-    init(behavior: Behavior, firstConnection: Behavior? = nil, guestStats: String = MockQMPPeer.noDataGuestStats)
-        throws
+    ///   - directory: where the socket is created (a glob the daemon watches); the temporary directory by default.
+    init(behavior: Behavior, firstConnection: Behavior? = nil, guestStats: String = MockQMPPeer.noDataGuestStats,
+         directory: String = FileManager.default.temporaryDirectory.path) throws
     {
-        self.behavior = behavior
+        self.state = Mutex(State(behavior: behavior))
         self.firstBehavior = firstConnection ?? behavior
         self.guestStats = guestStats
-        let directory = FileManager.default.temporaryDirectory.path
         self.socketPath = "\(directory)/iw-qmp-\(UUID().uuidString.prefix(8)).sock"
         self.listener = try Self.listen(at: self.socketPath)
         let thread = Thread { [self] in
@@ -78,17 +81,24 @@ final class MockQMPPeer: Sendable {
         thread.start()
     }
 
+    /// How connections after the first are served; a change applies from the next connection on.
+    var behavior: Behavior {
+        get { self.state.withLock { $0.behavior } }
+        set { self.state.withLock { $0.behavior = newValue } }
+    }
+
     /// Commands received so far (`execute` names), in order, over all connections.
     var commands: [String] { self.state.withLock { $0.commands } }
     /// Connections accepted so far.
     var connections: Int { self.state.withLock { $0.connections } }
 
-    /// Stops serving, closes every socket and removes the socket file.
+    /// Stops serving, closes every socket and removes the socket file. Only the first call does anything.
     func stop() {
-        let client = self.state.withLock { state -> Int32 in
-            state.stopped = true
-            return state.client
+        let (client, already) = self.state.withLock { state -> (Int32, Bool) in
+            defer { state.stopped = true }
+            return (state.client, state.stopped)
         }
+        guard !already else { return }
         shutdown(self.listener, Int32(SHUT_RDWR))
         if client >= 0 { shutdown(client, Int32(SHUT_RDWR)) }
         self.done.wait()
@@ -102,12 +112,12 @@ final class MockQMPPeer: Sendable {
         while !self.stopped {
             let client = accept(self.listener, nil, nil)
             guard client >= 0 else { return }
-            let number = self.state.withLock { state -> Int in
+            let (number, current) = self.state.withLock { state -> (Int, Behavior) in
                 state.client = client
                 state.connections += 1
-                return state.connections
+                return (state.connections, state.behavior)
             }
-            self.handle(client, behavior: number == 1 ? self.firstBehavior : self.behavior)
+            self.handle(client, behavior: number == 1 ? self.firstBehavior : current)
             self.state.withLock { $0.client = -1 }
             close(client)
         }
@@ -141,6 +151,12 @@ final class MockQMPPeer: Sendable {
             }
             negotiated = true
             let reply = "{\(self.answer(command, arguments: arguments))\(id)}\n"
+            if behavior == .stallMidReply && command == "query-status" {
+                // Half a JSON object and no newline, then silence until the client gives up and leaves.
+                self.write(fd, String(reply.prefix(reply.count / 2)))
+                self.drain(fd)
+                return
+            }
             switch behavior {
             case .splitReplies:
                 let cut = reply.index(reply.startIndex, offsetBy: reply.count / 2)

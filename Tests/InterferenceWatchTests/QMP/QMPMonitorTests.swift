@@ -67,6 +67,7 @@ struct QMPMonitorTests {
         (.garbage, "malformed message"),
         (.silentAfterNegotiation, "no reply to"),
         (.closeAfterGreeting, "connection closed by QEMU"),
+        (.stallMidReply, "no reply to"),
     ]
 
     @Test(arguments: brokenPeers)
@@ -97,7 +98,7 @@ struct QMPMonitorTests {
             return good.up
         })
         switch behavior {
-        case .noGreeting, .silentAfterNegotiation:
+        case .noGreeting, .silentAfterNegotiation, .stallMidReply:
             #expect(monitors.map(\.latest)[0].error?.contains("not polled yet") == true,
                     "the hanging VM finished before the healthy one: \(monitors.map(\.latest)[0].error ?? "")")
         default:
@@ -129,6 +130,85 @@ struct QMPMonitorTests {
         #expect(warnings.count == 1, "\(warnings.map(\.metadata))")
         #expect(warnings.first?.metadata["vm.name"] == "bad")
         #expect(logs.all.allSatisfy { $0.metadata["qmp.socket"] != "\(healthy.socketPath)" || $0.level < .warning })
+    }
+
+    /// A QEMU that stops half way through a reply: the poll times out and the VM is down, one warning for the whole
+    /// outage (not one per poll) with the VM's name and socket, every failed poll counted as `timeout`, and one
+    /// "reachable again" when the peer answers again.
+    @Test func stalledReplyIsOneOutageUntilThePeerAnswers() async throws {
+        let peer = try MockQMPPeer(behavior: .stallMidReply)
+        defer { peer.stop() }
+        let logs = TestLogHandlerStore()
+        // Only the stalled command is short: a greeting held up by a loaded machine must not read as another outage.
+        var configuration = Self.configuration
+        configuration.timeouts = .init(connect: .seconds(20), greeting: .seconds(20), command: .seconds(1))
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath, name: "stuck"),
+                                 configuration: configuration, logger: logs.logger())
+        let run = Task { await monitor.run() }
+        defer { run.cancel() }
+
+        // Three stalled connections: at least two polls have timed out, each on its own connection.
+        #expect(await eventually(within: 40) { peer.connections >= 3 && (monitor.errorCounts["timeout"] ?? 0) >= 2 },
+                "connections \(peer.connections), errors \(monitor.errorCounts)")
+        let down = monitor.latest
+        #expect(!down.up)
+        let error = try #require(down.error)
+        #expect(error.contains(peer.socketPath) && error.contains("no reply to"), "\(error)")
+        #expect(monitor.errorCounts.keys.sorted() == ["timeout"], "\(monitor.errorCounts)")
+        let mine = { logs.all.filter { $0.metadata["qmp.socket"] == "\(peer.socketPath)" } }
+        let warnings = mine().filter { $0.level == .warning }
+        #expect(warnings.count == 1, "\(warnings.map(\.metadata))")
+        #expect(warnings.first?.metadata["vm.name"] == "stuck")
+        #expect(warnings.first?.metadata["error.reason"] == "timeout")
+        #expect(warnings.first?.metadata["error.message"].map { "\($0)".contains("no reply to") } == true)
+
+        // The peer answers again: the next connection recovers, logged once; nothing more is counted.
+        peer.behavior = .healthy
+        #expect(await eventually(within: 40) { monitor.latest.up }, "\(monitor.latest.error ?? "")")
+        let counted = monitor.errorCounts
+        let before = monitor.latest.collectedAtSeconds ?? 0
+        #expect(await eventually(within: 30) { (monitor.latest.collectedAtSeconds ?? 0) > before })
+        #expect(monitor.latest.up)
+        #expect(monitor.errorCounts == counted)
+        #expect(mine().filter { $0.level == .info && $0.message.contains("reachable again") }.count == 1)
+        #expect(mine().filter { $0.level == .warning }.count == 1)
+    }
+
+    /// A VM found by a glob whose QEMU exits (closes the connection, removes the socket): gone, not failing. No
+    /// warning, nothing counted, and the monitor's loop ends so the fleet can drop it.
+    @Test func discoveredVMThatExitsIsGoneNotFailing() async throws {
+        let peer = try MockQMPPeer(behavior: .healthy)
+        let logs = TestLogHandlerStore()
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath), configuration: Self.configuration,
+                                 isDiscovered: true, logger: logs.logger())
+        let run = Task { await monitor.run() }
+        defer { run.cancel() }
+        #expect(await eventually(within: 30) { monitor.latest.up }, "\(monitor.latest.error ?? "")")
+        peer.stop()
+        #expect(await eventually(within: 30) { monitor.hasVanished })
+        await run.value  // The loop returns by itself.
+        #expect(monitor.errorCounts.isEmpty, "\(monitor.errorCounts)")
+        #expect(logs.all.allSatisfy { $0.level < .warning }, "\(logs.all.filter { $0.level >= .warning }.map(\.message))")
+    }
+
+    /// The same exit for a socket named by path: the operator asked for that VM, so it stays, down, counted and
+    /// logged once.
+    @Test func namedVMThatExitsIsDown() async throws {
+        let peer = try MockQMPPeer(behavior: .healthy)
+        let logs = TestLogHandlerStore()
+        let monitor = QMPMonitor(target: QMPTarget(socketPath: peer.socketPath), configuration: Self.configuration,
+                                 logger: logs.logger())
+        let run = Task { await monitor.run() }
+        defer { run.cancel() }
+        #expect(await eventually(within: 30) { monitor.latest.up }, "\(monitor.latest.error ?? "")")
+        peer.stop()
+        #expect(await eventually(within: 30) { (monitor.errorCounts["connect"] ?? 0) >= 2 }, "\(monitor.errorCounts)")
+        #expect(!monitor.latest.up)
+        #expect(!monitor.hasVanished)
+        #expect(monitor.latest.error?.contains("no such socket") == true, "\(monitor.latest.error ?? "")")
+        let warnings = logs.all.filter { $0.level == .warning }
+        // The dropped connection, then the missing socket: two kinds of failure, each logged once.
+        #expect((1...2).contains(warnings.count), "\(warnings.map(\.metadata))")
     }
 
     @Test(arguments: [MockQMPPeer.Behavior.splitReplies, .eventsBetweenReplies])

@@ -55,5 +55,39 @@ struct VMDiscoveryTests {
         #expect(change.removed == [tree.root + "/a.sock"])
         #expect(fleet.socketPaths == [tree.root + "/b.sock"])
         #expect(fleet.refresh() == ([], []))
+        #expect(fleet.takeVanished() == 1)
+        #expect(fleet.takeVanished() == 0)  // Taken once.
+    }
+
+    /// A globbed VM whose QEMU exits is dropped as soon as its own poll finds the socket gone, long before the next
+    /// glob expansion, and counted as vanished; a literal path is kept (down) however its socket fares.
+    @Test func exitedVMIsDroppedByItsMonitorNotReportedAsFailing() async throws {
+        let directory = try TemporaryTree()
+        let globbed = try MockQMPPeer(behavior: .healthy, directory: directory.root)
+        let named = try MockQMPPeer(behavior: .healthy)
+        defer { named.stop() }
+        let logs = TestLogHandlerStore()
+        let configuration = QMPConfiguration(pollInterval: .milliseconds(100),
+                                             timeouts: .init(connect: .seconds(5), greeting: .seconds(5), command: .seconds(5)),
+                                             backoff: .init(initial: .milliseconds(100), maximum: .milliseconds(400)))
+        let fleet = QMPFleet(discovery: QMPSocketDiscovery(patterns: [directory.root + "/*.sock", named.socketPath]),
+                             configuration: configuration, rediscoveryInterval: .seconds(3600), logger: logs.logger())
+        let run = Task { await fleet.run() }
+        defer { run.cancel() }
+        #expect(await eventually(within: 30) { fleet.readings().count == 2 && fleet.readings().allSatisfy(\.sample.up) },
+                "\(fleet.readings().map(\.sample.error))")
+
+        globbed.stop()
+        named.stop()
+        // Only the named VM is left, down; the globbed one is gone without a glob expansion (an hour away).
+        #expect(await eventually(within: 30) { fleet.socketPaths == [named.socketPath] }, "\(fleet.socketPaths)")
+        #expect(fleet.takeVanished() == 1)
+        #expect(await eventually(within: 30) { fleet.readings().first.map { !$0.sample.up } == true })
+        #expect(fleet.readings().map(\.socketPath) == [named.socketPath])
+        let warnings = logs.all.filter { $0.level >= .warning }
+        #expect(warnings.allSatisfy { $0.metadata["qmp.socket"] == "\(named.socketPath)" },
+                "\(warnings.map(\.metadata))")
+        #expect(logs.all.contains { $0.message == "QMP socket gone, VM dropped"
+            && $0.metadata["qmp.socket"] == "\(globbed.socketPath)" })
     }
 }

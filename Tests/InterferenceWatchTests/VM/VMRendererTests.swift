@@ -74,6 +74,35 @@ struct VMRendererTests {
         #expect(metrics.lines("interferencewatch_vm_balloon_target_bytes").count == 1)
     }
 
+    /// `vm_monitor_errors_total`: every reason from the first scrape on (0 until it happens), QMP and libvirt alike;
+    /// a VM seen by both adds up under its one name; the vanished count goes to `collector_vanished_total{vm}`.
+    @Test func monitorErrorsHaveEveryReasonAndAddUpPerVM() throws {
+        let qmp = [
+            VMJoin.Reading(VMSample(name: "ghost", source: .qmp, up: false, error: "connect failed"),
+                           socketPath: "/run/ghost.sock", errorCounts: ["connect": 4]),
+            VMJoin.Reading(VMSample(name: "both", source: .qmp, up: true), socketPath: "/run/both.sock",
+                           errorCounts: ["timeout": 1]),
+        ]
+        let libvirt = [
+            VMJoin.Reading(VMSample(name: "both", source: .libvirt, up: true), errorCounts: ["timeout": 2, "command": 1]),
+            VMJoin.Reading(VMSample(name: "quiet", source: .libvirt, up: true)),
+        ]
+        let collector = VMCollector(qmp: { qmp }, libvirt: { libvirt }, takeVanished: { 3 },
+                                    logger: TestLogHandlerStore().logger())
+        var snapshot = CollectedSweep()
+        var issues: [ParseIssue] = []
+        try collector.collect(into: &snapshot, issues: &issues)
+        #expect(snapshot.vanished == ["vm": 3])
+        let metrics = Self.render(snapshot)
+        func errors(_ vm: String, _ reason: String) -> Double? {
+            metrics.value("interferencewatch_vm_monitor_errors_total", ["vm": vm, "reason": reason])
+        }
+        #expect(metrics.lines("interferencewatch_vm_monitor_errors_total").count == 3 * VMCollector.errorReasons.count)
+        #expect(errors("ghost", "connect") == 4 && errors("ghost", "timeout") == 0)
+        #expect(errors("both", "timeout") == 3 && errors("both", "command") == 1 && errors("both", "closed") == 0)
+        #expect(VMCollector.errorReasons.allSatisfy { errors("quiet", $0) == 0 })
+    }
+
     @Test func helpNamesTheSource() {
         let text = Self.render(Self.snapshot()).text
         #expect(text.contains("# HELP interferencewatch_vm_balloon_actual_bytes Guest-visible RAM after ballooning "

@@ -17,6 +17,16 @@ struct LibvirtError: Error, Sendable, Equatable, CustomStringConvertible {
     var command: String
     var kind: Kind
 
+    /// The `reason` label of `vm_monitor_errors_total`: one of ``VMSample/errorReasons``.
+    var reason: String {
+        switch self.kind {
+        case .unavailable, .launchFailed: return "connect"
+        case .timeout: return "timeout"
+        case .failed: return "command"
+        case .unparsable: return "malformed"
+        }
+    }
+
     var description: String {
         switch self.kind {
         case .unavailable(let detail):

@@ -21,6 +21,10 @@ final class LibvirtPoller: Sendable {
     private let latest = Mutex<[String: VMSample]>([:])
     /// Per domain, the last error logged, so a persisting failure is logged once.
     private let loggedErrors = Mutex<[String: String]>([:])
+    /// Per domain, failed reads by reason (``VMCollector/errorReasons``).
+    private let errors = Mutex<[String: [String: UInt64]]>([:])
+    /// Domains no longer listed since the last ``takeVanished()``.
+    private let vanished = Mutex<UInt64>(0)
 
     /// - Parameters:
     ///   - configuration: URI, intervals, timeout, optional domain list.
@@ -41,6 +45,20 @@ final class LibvirtPoller: Sendable {
     /// The latest sample of every known domain, sorted by name; never waits for a read in progress.
     func samples() -> [VMSample] {
         self.latest.withLock { $0.values.sorted { $0.name < $1.name } }
+    }
+
+    /// ``samples()`` with each domain's failed reads by reason.
+    func readings() -> [VMJoin.Reading] {
+        let errors = self.errors.withLock { $0 }
+        return self.samples().map { VMJoin.Reading($0, errorCounts: errors[$0.name] ?? [:]) }
+    }
+
+    /// Domains dropped because libvirt no longer lists them, since the last call.
+    func takeVanished() -> UInt64 {
+        self.vanished.withLock { count in
+            defer { count = 0 }
+            return count
+        }
     }
 
     /// Discovers and polls domains until the task is cancelled.
@@ -69,6 +87,8 @@ final class LibvirtPoller: Sendable {
                     loop.cancel()
                     loops[domain] = nil
                     _ = self.latest.withLock { $0.removeValue(forKey: domain) }
+                    _ = self.errors.withLock { $0.removeValue(forKey: domain) }
+                    self.vanished.withLock { $0 += 1 }
                 }
             }
         } while await ticker.sleepUntilDue()
@@ -106,6 +126,7 @@ final class LibvirtPoller: Sendable {
             }
         } catch {
             sample = VMSample(name: domain, source: .libvirt, up: false, error: error.description)
+            self.errors.withLock { $0[domain, default: [:]][error.reason, default: 0] += 1 }
             let isNew = self.loggedErrors.withLock { logged in
                 defer { logged[domain] = error.description }
                 return logged[domain] != error.description

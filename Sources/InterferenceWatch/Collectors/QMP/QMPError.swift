@@ -76,6 +76,25 @@ struct QMPError: Error, Sendable, Equatable, CustomStringConvertible {
         }
     }
 
+    /// The `reason` label of `vm_monitor_errors_total`: one of ``VMSample/errorReasons``.
+    var reason: String {
+        switch self.kind {
+        case .connectFailed: return "connect"
+        case .noGreeting, .timeout: return "timeout"
+        case .connectionClosed, .closed: return "closed"
+        case .malformedMessage, .lineTooLong, .unexpectedReply: return "malformed"
+        case .commandFailed: return "command"
+        }
+    }
+
+    /// `true` for the failures a VM that is shutting down produces: QEMU closes its monitor, then removes the socket.
+    var mayMeanVMGone: Bool {
+        switch self.kind {
+        case .connectFailed, .connectionClosed, .closed: return true
+        default: return false
+        }
+    }
+
     /// `true` when the connection can no longer be used (as opposed to one command failing).
     var breaksConnection: Bool {
         switch self.kind {

@@ -4,6 +4,7 @@ import Logging
 import NIOCore
 import NIOPosix
 import Parsers
+import Synchronization
 
 /// Polls one QEMU over its QMP socket and publishes a ``VMSample`` after every poll.
 ///
@@ -14,6 +15,12 @@ import Parsers
 /// optional `qom-set guest-stats-polling-interval`), then `query-status`, `query-memory-size-summary`,
 /// `query-balloon` and `qom-get guest-stats` sent together and matched by `id`. A failed connect is retried with
 /// exponential backoff; a broken connection is closed and re-opened at the next poll.
+///
+/// A failed poll is counted by reason (``errorCounts``) and logged once per outage (again only when the kind of
+/// failure changes), with `vm.name` and `qmp.socket`. A monitor of a socket found by a glob (``isDiscovered``) also
+/// tells a VM that went away from one that fails: QEMU closes its monitor and then removes the socket when it exits,
+/// so a dropped or refused connection whose socket is gone by then (or by the next poll) is the VM's end, not an
+/// error. The loop then stops (``hasVanished``) and nothing is counted or logged above debug.
 actor QMPMonitor {
     let target: QMPTarget
     let configuration: QMPConfiguration
@@ -34,6 +41,13 @@ actor QMPMonitor {
     private var retryAt: ContinuousClock.Instant?
     /// The category of the last error logged, so a persisting failure is logged once, not every poll.
     private var loggedError: String?
+    /// A first dropped or refused connection of a discovered socket, held back until the next poll shows whether the
+    /// VM failed (counted and logged then) or went away (forgotten).
+    private var suspect: QMPError?
+    /// Found by a glob: the VM ends when its socket is removed. A socket named by path is watched until shutdown.
+    let isDiscovered: Bool
+    private let errors = Mutex<[String: UInt64]>([:])
+    private let vanished = Atomic<Bool>(false)
 
     /// - Parameters:
     ///   - target: the socket (and optional name) to watch.
@@ -41,10 +55,12 @@ actor QMPMonitor {
     ///   - eventLoopGroup: where socket I/O runs; share one group across monitors.
     ///   - logger: errors are logged once per distinct failure with `vm.name` and `qmp.socket` metadata.
     ///   - clock: paces the polls.
+    ///   - isDiscovered: the socket was found by a glob, so its removal ends the VM (see the type's comment).
     init(target: QMPTarget, configuration: QMPConfiguration = .init(),
          eventLoopGroup: any EventLoopGroup = MultiThreadedEventLoopGroup.singleton, clock: ServiceClock = .continuous,
-         logger: Logger) {
+         isDiscovered: Bool = false, logger: Logger) {
         self.target = target
+        self.isDiscovered = isDiscovered
         self.clock = clock
         self.configuration = configuration
         self.eventLoopGroup = eventLoopGroup
@@ -61,12 +77,20 @@ actor QMPMonitor {
     /// The latest published sample; never waits for a poll in progress.
     nonisolated var latest: VMSample { self.box.latest }
 
-    /// Polls every ``QMPConfiguration/pollInterval`` until the task is cancelled, then closes the connection.
+    /// Failed polls since the monitor started, by reason (``VMCollector/errorReasons``); never waits for a poll.
+    nonisolated var errorCounts: [String: UInt64] { self.errors.withLock { $0 } }
+
+    /// `true` once a discovered socket was removed: the VM is gone and ``run()`` has returned (or is returning).
+    nonisolated var hasVanished: Bool { self.vanished.load(ordering: .acquiring) }
+
+    /// Polls every ``QMPConfiguration/pollInterval`` until the task is cancelled or the VM's socket vanished, then
+    /// closes the connection.
     func run() async {
         var ticker = PeriodicTicker(clock: self.clock, interval: self.configuration.pollInterval)
         repeat {
             ticker.startTick()
             _ = await self.poll()
+            if self.hasVanished { break }
         } while await ticker.sleepUntilDue()
         self.disconnect()
     }
@@ -81,6 +105,11 @@ actor QMPMonitor {
             let connection = try await self.connected()
             sample = try await self.read(connection)
             self.retryDelay = self.configuration.backoff.initial
+            if let suspect = self.suspect {
+                // Dropped once and answering again: a real (short) failure, counted, not worth a warning.
+                self.count(suspect)
+                self.suspect = nil
+            }
             if self.loggedError != nil {
                 self.logger.info("QMP monitor reachable again")
                 self.loggedError = nil
@@ -88,18 +117,46 @@ actor QMPMonitor {
         } catch {
             if error.breaksConnection { self.disconnect() }
             sample = self.downSample(error: error)
-            if self.loggedError != error.category {
-                self.logger.warning("QMP poll failed", metadata: ["error.message": "\(error.description)"])
-                self.loggedError = error.category
-            } else {
-                self.logger.debug("QMP poll failed", metadata: ["error.message": "\(error.description)"])
-            }
+            self.failed(error)
         }
         sample.collectedAtSeconds = wallClock
         let elapsed = (ContinuousClock.now - started).components
         sample.readDurationSeconds = Double(elapsed.seconds) + Double(elapsed.attoseconds) / 1e18
         self.box.publish(sample)
         return sample
+    }
+
+    /// Counts, logs (once per outage and kind) or, for a discovered socket that is gone, retires the VM.
+    private func failed(_ error: QMPError) {
+        let metadata: Logger.Metadata = ["error.message": "\(error.description)", "error.reason": "\(error.reason)"]
+        if self.isDiscovered && !QMPSocketDiscovery.isSocket(self.target.socketPath) {
+            // The VM was shut down and QEMU removed its socket: it is gone, not failing.
+            self.suspect = nil
+            self.vanished.store(true, ordering: .releasing)
+            self.logger.debug("QMP socket removed, VM gone", metadata: metadata)
+            return
+        }
+        if self.isDiscovered && self.loggedError == nil && self.suspect == nil && error.mayMeanVMGone {
+            // QEMU may be exiting and about to remove its socket: the next poll tells.
+            self.suspect = error
+            self.logger.debug("QMP poll failed, checking again at the next poll", metadata: metadata)
+            return
+        }
+        if let suspect = self.suspect {
+            self.count(suspect)
+            self.suspect = nil
+        }
+        self.count(error)
+        if self.loggedError != error.category {
+            self.logger.warning("QMP poll failed", metadata: metadata)
+            self.loggedError = error.category
+        } else {
+            self.logger.debug("QMP poll failed", metadata: metadata)
+        }
+    }
+
+    private func count(_ error: QMPError) {
+        self.errors.withLock { $0[error.reason, default: 0] += 1 }
     }
 
     /// Closes the connection (the next poll reconnects).

@@ -7,7 +7,8 @@ import Synchronization
 /// The QMP monitors of the VMs found by ``QMPSocketDiscovery``, re-discovered periodically.
 ///
 /// The fleet adds a ``QMPMonitor`` (with its own poll task) when a new socket matches and drops it when a globbed
-/// socket disappears, so VMs started or stopped after the daemon are followed.
+/// socket disappears (at the next expansion, or as soon as its monitor finds the socket gone), so VMs started or
+/// stopped after the daemon are followed. A dropped VM is counted (``takeVanished()``), not reported as failing.
 /// ``readings()`` returns each monitor's latest sample without waiting for any poll.
 final class QMPFleet: Sendable {
     private struct Entry: Sendable {
@@ -21,6 +22,8 @@ final class QMPFleet: Sendable {
         /// the socket's file name (the monitor forgets `query-name` when the connection drops).
         var knownNames: [String: String] = [:]
         var running = false
+        /// VMs dropped since the last ``takeVanished()``.
+        var vanished: UInt64 = 0
     }
 
     let discovery: QMPSocketDiscovery
@@ -76,22 +79,28 @@ final class QMPFleet: Sendable {
         let paths = Set(self.discovery.socketPaths())
         let (added, removed, stopped) = self.state.withLock { state in
             var added: [String] = [], removed: [String] = [], stopped: [Task<Void, Never>] = []
-            for path in paths.sorted() where state.entries[path] == nil {
-                let monitor = QMPMonitor(target: QMPTarget(socketPath: path), configuration: self.configuration,
-                                         eventLoopGroup: self.eventLoopGroup, clock: self.clock, logger: self.logger)
-                state.entries[path] = Entry(monitor: monitor, task: nil)
-                added.append(path)
-            }
-            for path in state.entries.keys.sorted() where !paths.contains(path) {
+            // A monitor whose socket vanished is finished even if a new VM already reuses the path.
+            for path in state.entries.keys.sorted() where !paths.contains(path) || state.entries[path]!.monitor.hasVanished {
                 if let task = state.entries[path]?.task { stopped.append(task) }
                 state.entries[path] = nil
                 state.knownNames[path] = nil
+                state.vanished += 1
                 removed.append(path)
+            }
+            for path in paths.sorted() where state.entries[path] == nil {
+                let monitor = QMPMonitor(target: QMPTarget(socketPath: path), configuration: self.configuration,
+                                         eventLoopGroup: self.eventLoopGroup, clock: self.clock,
+                                         isDiscovered: !self.discovery.isLiteral(path), logger: self.logger)
+                state.entries[path] = Entry(monitor: monitor, task: nil)
+                added.append(path)
             }
             if state.running {
                 for (path, entry) in state.entries where entry.task == nil {
                     let monitor = entry.monitor
-                    state.entries[path]!.task = Task { await monitor.run() }
+                    state.entries[path]!.task = Task {
+                        await monitor.run()
+                        self.retire(path, monitor: monitor)
+                    }
                 }
             }
             return (added, removed, stopped)
@@ -102,20 +111,45 @@ final class QMPFleet: Sendable {
         return (added, removed)
     }
 
+    /// Drops a monitor whose loop ended because its socket vanished (a cancelled loop was dropped already).
+    private func retire(_ path: String, monitor: QMPMonitor) {
+        guard monitor.hasVanished else { return }
+        let dropped = self.state.withLock { state in
+            guard state.entries[path]?.monitor === monitor else { return false }
+            state.entries[path] = nil
+            state.knownNames[path] = nil
+            state.vanished += 1
+            return true
+        }
+        if dropped { self.logger.info("QMP socket gone, VM dropped", metadata: ["qmp.socket": "\(path)"]) }
+    }
+
+    /// VMs dropped because their socket went away since the last call (the VM collector adds them to
+    /// `collector_vanished_total`).
+    func takeVanished() -> UInt64 {
+        self.state.withLock { state in
+            defer { state.vanished = 0 }
+            return state.vanished
+        }
+    }
+
     /// The sockets currently watched, sorted.
     var socketPaths: [String] { self.state.withLock { $0.entries.keys.sorted() } }
 
     /// The latest sample of every watched socket, sorted by socket path; never waits for a poll.
     func readings() -> [VMJoin.Reading] {
         self.state.withLock { state in
-            state.entries.keys.sorted().map { path in
-                var sample = state.entries[path]!.monitor.latest
+            state.entries.keys.sorted().compactMap { path in
+                let monitor = state.entries[path]!.monitor
+                // Gone, and dropped as soon as its loop returns: not a VM that is down.
+                guard !monitor.hasVanished else { return nil }
+                var sample = monitor.latest
                 if sample.up {
                     state.knownNames[path] = sample.name
                 } else if let known = state.knownNames[path] {
                     sample.name = known
                 }
-                return VMJoin.Reading(sample, socketPath: path)
+                return VMJoin.Reading(sample, socketPath: path, errorCounts: monitor.errorCounts)
             }
         }
     }

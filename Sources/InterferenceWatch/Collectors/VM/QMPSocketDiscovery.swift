@@ -27,6 +27,12 @@ struct QMPSocketDiscovery: Sendable, Equatable {
         return paths.sorted()
     }
 
+    /// Whether `path` is named as such (not only matched by a glob): such a VM is watched even while its socket is
+    /// missing.
+    func isLiteral(_ path: String) -> Bool {
+        self.patterns.contains { $0 == path && !Self.isGlob($0) }
+    }
+
     static func isGlob(_ pattern: String) -> Bool {
         pattern.contains { $0 == "*" || $0 == "?" || $0 == "[" }
     }

@@ -23,10 +23,14 @@ enum VMJoin {
     struct Reading: Sendable, Equatable {
         var sample: VMSample
         var socketPath: String?
+        /// Failed reads since the source started watching the VM, by reason (``VMCollector/errorReasons``). Live
+        /// only: not part of the stored sample.
+        var errorCounts: [String: UInt64]
 
-        init(_ sample: VMSample, socketPath: String? = nil) {
+        init(_ sample: VMSample, socketPath: String? = nil, errorCounts: [String: UInt64] = [:]) {
             self.sample = sample
             self.socketPath = socketPath
+            self.errorCounts = errorCounts
         }
     }
 
