@@ -17,6 +17,11 @@ import Parsers
 ///
 /// The client keeps connections alive between rounds, so after the first round a probe measures request processing
 /// and transfer, not TCP connect: that is the part co-located memory pressure slows down (ecosystem notes §4).
+///
+/// A failing server is counted every round (`server_probe_errors_total{reason}`) and logged at warning once per
+/// outage, with its group, name and URL (again only if it starts failing differently), and its recovery once at
+/// info. A probe that times out is cancelled, which closes its connection, so a server that accepts and never
+/// answers costs one connection per round, not one per round left open.
 struct ProbeRunner<C: Clock>: Service where C.Duration == Duration {
     struct Configuration: Sendable {
         /// The `Server-Timing` metric whose `dur` is the server's own work time.
@@ -44,6 +49,7 @@ struct ProbeRunner<C: Clock>: Service where C.Duration == Duration {
     let clock: C
     let configuration: Configuration
     let onRound: (@Sendable (Round) -> Void)?
+    private let outages = ProbeOutages()
 
     /// - Parameters:
     ///   - group: The servers to probe (those without a `url` are skipped); `group.probe` gives interval and
@@ -127,12 +133,32 @@ struct ProbeRunner<C: Clock>: Service where C.Duration == Duration {
         try Task.checkCancellation()
         let recorded = samples.compactMap { $0 }
         self.recorder.record(recorded)
-        for sample in recorded where sample.outcome != .success {
-            self.logger.debug("probe failed", metadata: [
-                "group.name": "\(sample.group)", "server.name": "\(sample.server)", "probe.outcome": "\(sample.outcome)",
-            ])
+        let urls = Dictionary(targets, uniquingKeysWith: { first, _ in first })
+        for sample in recorded {
+            self.log(sample, url: urls[sample.server] ?? "")
         }
         return recorded
+    }
+
+    /// Logs a server's first failure of an outage (and a change in how it fails) and its recovery; the rest at debug.
+    private func log(_ sample: LatencySample, url: String) {
+        var metadata: Logger.Metadata = [
+            "group.name": "\(sample.group)", "server.name": "\(sample.server)", "server.url": "\(url)",
+        ]
+        switch self.outages.record(server: sample.server, outcome: sample.outcome) {
+        case .failing(let problem):
+            metadata["probe.reason"] = "\(sample.outcome == .timeout ? "timeout" : "error")"
+            metadata["error.message"] = "\(sample.outcome == .timeout ? "no complete answer within \(self.probe.timeout)" : problem)"
+            self.logger.warning("probe failing", metadata: metadata)
+        case .recovered(let failedRounds):
+            metadata["probe.failed_rounds"] = "\(failedRounds)"
+            self.logger.info("probe answering again", metadata: metadata)
+        case nil:
+            if sample.outcome != .success {
+                metadata["probe.outcome"] = "\(sample.outcome)"
+                self.logger.debug("probe failed", metadata: metadata)
+            }
+        }
     }
 
     private enum Attempt: Sendable {
