@@ -48,6 +48,7 @@ final class MockQMPPeer: Sendable {
     let socketPath: String
     private let firstBehavior: Behavior
     private let guestStats: String
+    private let vmName: String
     private let listener: Int32
     private struct State {
         var behavior: Behavior
@@ -66,9 +67,11 @@ final class MockQMPPeer: Sendable {
     ///   - firstConnection: a different behavior for the first connection only.
     ///   - guestStats: the `qom-get guest-stats` return value.
     ///   - directory: where the socket is created (a glob the daemon watches); the temporary directory by default.
+    ///   - name: what `query-name` answers (VM names must be unique among a daemon's VMs).
     init(behavior: Behavior, firstConnection: Behavior? = nil, guestStats: String = MockQMPPeer.noDataGuestStats,
-         directory: String = FileManager.default.temporaryDirectory.path) throws
+         directory: String = FileManager.default.temporaryDirectory.path, name: String = "mock-vm") throws
     {
+        self.vmName = name
         self.state = Mutex(State(behavior: behavior))
         self.firstBehavior = firstConnection ?? behavior
         self.guestStats = guestStats
@@ -179,7 +182,7 @@ final class MockQMPPeer: Sendable {
     private func answer(_ command: String, arguments: [String: Any]) -> String {
         switch command {
         case "qmp_capabilities", "qom-set", "balloon": return #""return": {}"#
-        case "query-name": return #""return": {"name": "mock-vm"}"#
+        case "query-name": return #""return": {"name": "\#(self.vmName)"}"#
         case "query-status": return #""return": {"status": "running", "singlestep": false, "running": true}"#
         case "query-memory-size-summary": return #""return": {"base-memory": 536870912}"#
         case "query-balloon": return #""return": {"actual": 402653184}"#
