@@ -104,10 +104,19 @@ struct VMDaemonTests {
         let lint = try GoldenMetricsTests.promtool(["check", "metrics"], input: metrics.text)
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
 
-        // QEMU killed: the VM goes down; the daemon keeps serving and stops cleanly.
+        // QEMU killed and its socket removed (the lab directory goes): a globbed VM that went away is dropped and
+        // counted as vanished, not reported as failing; the named dead socket stays; the daemon stops cleanly.
+        let vanishedBefore = metrics.value("interferencewatch_collector_vanished_total", ["collector": "vm"]) ?? -1
+        #expect(vanishedBefore == 0)
         lab.stop()
-        let gone = try await Self.scrape(daemon, forUpTo: 30) { $0.value("interferencewatch_vm_up", vm) == 0 }
-        #expect(gone.value("interferencewatch_vm_up", vm) == 0)
+        let gone = try await Self.scrape(daemon, forUpTo: 30) { $0.value("interferencewatch_vm_up", vm) == nil }
+        #expect(gone.value("interferencewatch_vm_up", vm) == nil)
+        #expect(gone.value("interferencewatch_collector_vanished_total", ["collector": "vm"]) == 1)
+        #expect(gone.value("interferencewatch_vm_up", ["vm": "dead"]) == 0)
+        let warned = daemon.log.split(separator: "\n").filter {
+            $0.contains("msg=\"QMP poll failed\"") && $0.contains("qmp.socket=\(lab.directory.path)")
+        }
+        #expect(warned.isEmpty, "\(warned)")
         #expect(daemon.stop() == 0)
     }
 
