@@ -156,7 +156,6 @@ struct RunCommand: AsyncParsableCommand {
             throw ExitCode(2)
         }
         let history = HistoryReader(database: database)
-        let marker = Self.shutdownMarker(database: database, logger: logger)
         let writer = HistoryWriter(database: database,
                                    retention: HistoryRetention(maxAgeSeconds: settings.retentionSeconds, maxBytes: settings.retentionBytes),
                                    logger: logger)
@@ -178,8 +177,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             })
         writer.enqueue(.run(engine.run(startedAtSeconds: Date().timeIntervalSince1970)))
-        let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice, marker: marker,
-                                            logger: logger)
+        var historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice, logger: logger)
         let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: logger)
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
 
@@ -232,6 +230,9 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("invalid web config", metadata: ["error": "\(error)"])
             throw ExitCode(2)
         }
+        // Every check that can stop start-up is behind: from here on the run ends through the service group.
+        let marker = Self.shutdownMarker(database: database, logger: logger)
+        historyService.marker = marker
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
             extraFamilies: {
