@@ -5,7 +5,8 @@
 #   install-deps.sh --test   plus what the test suite drives: stress, promtool and the Prometheus server, QEMU,
 #                            libvirt (virsh and the system libvirtd), podman, runc, Alertmanager, a C compiler with
 #                            a static libc for the lab's task server (contrib/lab), and a Python venv with
-#                            kubernetes-validate (from PyPI) for the Kubernetes manifests
+#                            kubernetes-validate (from PyPI) for the Kubernetes manifests, and libfaketime (the
+#                            wall clock stepped under the daemon)
 # The fuzzers (scripts/fuzz.sh) need nothing more: libFuzzer and ASan ship with the Swift toolchain.
 set -euo pipefail
 here=$(cd "$(dirname "$0")/.." && pwd)
@@ -14,7 +15,7 @@ packages=(libproc2-dev libsqlite3-dev libzstd-dev zlib1g-dev pkg-config ca-certi
 if [[ "${1:-}" == "--test" ]]; then
     packages+=(stress util-linux procps qemu-system-x86 qemu-utils busybox-static cpio xz-utils zstd libvirt-clients runc curl python3
               chromium python3-websocket prometheus-alertmanager python3-venv gcc libc6-dev
-              libvirt-daemon-system podman)
+              libvirt-daemon-system podman libfaketime)
     # libvirt-daemon-system wants libvirt-daemon-system-systemd or -sysv; without systemd running as init, take the
     # sysv one, so installing does not pull in systemd (and systemd-sysv, which would replace /sbin/init).
     [[ -d /run/systemd/system ]] || packages+=(libvirt-daemon-system-sysv)

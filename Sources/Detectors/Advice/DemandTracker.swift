@@ -49,6 +49,15 @@ public struct DemandTracker: Sendable, Equatable, Codable {
         self.lastSeenSeconds = max(self.lastSeenSeconds, atSeconds)
     }
 
+    /// Carries the open interval on at `atSeconds`, earlier than its start: the wall clock was stepped back, and
+    /// ``record(_:atSeconds:intervalSeconds:)`` would take no peak until the clock reached the interval again.
+    public mutating func rewind(to atSeconds: Double, intervalSeconds: Double) {
+        let index = Int64((atSeconds / intervalSeconds).rounded(.down))
+        if self.intervalIndex > index { self.intervalIndex = index }
+        if self.intervalPeakAtSeconds > atSeconds { self.intervalPeakAtSeconds = atSeconds }
+        self.readBack.rewind(to: atSeconds)
+    }
+
     /// The `fraction` percentile of the peaks, the open interval's included (at least that peak: a new workload's
     /// estimate is never below what it uses now).
     public func estimateBytes(percentile fraction: Double) -> UInt64 {

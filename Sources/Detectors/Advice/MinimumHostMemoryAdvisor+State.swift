@@ -41,6 +41,8 @@ extension MinimumHostMemoryAdvisor {
         public var previousPeakAtSeconds: Double?
         public var latest: HostMemoryDemand?
         public var latestAtSeconds: Double?
+        /// The boot clock's time of the latest sweep (``Sweep/uptimeSeconds``), to tell a stepped wall clock.
+        public var latestUptimeSeconds: Double?
         /// The latest sweep's scoped figures.
         public var latestInstalledBytes: UInt64?
         public var latestAvailableBytes: UInt64?
@@ -54,7 +56,7 @@ extension MinimumHostMemoryAdvisor {
 
         private enum CodingKeys: String, CodingKey {
             case workloads, remainder, readBack, knee, calibration, observedSeconds, availableSinceWindow, recentAvailable, peak, peakAtSeconds,
-                 previousPeak, previousPeakAtSeconds, latest, latestAtSeconds, latestInstalledBytes, latestAvailableBytes,
+                 previousPeak, previousPeakAtSeconds, latest, latestAtSeconds, latestUptimeSeconds, latestInstalledBytes, latestAvailableBytes,
                  latestSwappedBytes, latestBallooned, scope
         }
 
@@ -77,6 +79,7 @@ extension MinimumHostMemoryAdvisor {
             self.previousPeakAtSeconds = try c.decodeIfPresent(Double.self, forKey: .previousPeakAtSeconds)
             self.latest = try c.decodeIfPresent(HostMemoryDemand.self, forKey: .latest)
             self.latestAtSeconds = try c.decodeIfPresent(Double.self, forKey: .latestAtSeconds)
+            self.latestUptimeSeconds = try c.decodeIfPresent(Double.self, forKey: .latestUptimeSeconds)
             self.latestInstalledBytes = try c.decodeIfPresent(UInt64.self, forKey: .latestInstalledBytes)
             self.latestAvailableBytes = try c.decodeIfPresent(UInt64.self, forKey: .latestAvailableBytes)
             self.latestSwappedBytes = try c.decodeIfPresent(UInt64.self, forKey: .latestSwappedBytes)
@@ -101,6 +104,7 @@ extension MinimumHostMemoryAdvisor {
             try c.encodeIfPresent(self.previousPeakAtSeconds, forKey: .previousPeakAtSeconds)
             try c.encodeIfPresent(self.latest, forKey: .latest)
             try c.encodeIfPresent(self.latestAtSeconds, forKey: .latestAtSeconds)
+            try c.encodeIfPresent(self.latestUptimeSeconds, forKey: .latestUptimeSeconds)
             try c.encodeIfPresent(self.latestInstalledBytes, forKey: .latestInstalledBytes)
             try c.encodeIfPresent(self.latestAvailableBytes, forKey: .latestAvailableBytes)
             try c.encodeIfPresent(self.latestSwappedBytes, forKey: .latestSwappedBytes)

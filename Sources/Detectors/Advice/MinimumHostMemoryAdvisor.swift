@@ -30,15 +30,23 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
     public mutating func record(_ sweep: Sweep, demandPaused: Bool = false) {
         let at = sweep.atSeconds
         if let last = self.state.latestAtSeconds {
-            guard at > last else { return }  // seen already, or a clock stepped back: keep the newer history
-            let gap = at - last
-            if gap <= Self.longestCountedGapSeconds { self.state.observedSeconds += gap }
+            let previous = Sweep(atSeconds: last, uptimeSeconds: self.state.latestUptimeSeconds)
+            if let step = ClockStep.between(previous, sweep), step.direction == .backward {
+                // The wall clock was stepped back: carry on from the new time instead of ignoring every sweep until
+                // the clock is back where it was.
+                self.state.rewind(to: at, peakIntervalSeconds: self.settings.peakIntervalSeconds)
+            } else {
+                guard at > last else { return }  // seen already (or an older record without the boot clock's time)
+            }
+            let gap = sweep.elapsedSeconds(since: previous)
+            if gap > 0 && gap <= Self.longestCountedGapSeconds { self.state.observedSeconds += gap }
         }
         if let raw = HostMemoryDemand(host: sweep.host, vms: sweep.vms) {
             self.state.latest = raw
             self.recordPeak(raw, atSeconds: at)
         }
         self.state.latestAtSeconds = at
+        self.state.latestUptimeSeconds = sweep.uptimeSeconds
         guard let reading = SweepMemoryReading(sweep: sweep, settings: self.settings) else { return }
         self.state.scope = self.settings.capacityCgroup
         self.state.latestInstalledBytes = reading.installedBytes

@@ -28,6 +28,16 @@ public struct SwapReadBack: Sendable, Equatable, Codable {
         }
     }
 
+    /// Moves what was read back in minutes after `atSeconds` into its minute: the wall clock was stepped back, and
+    /// ``record(counterBytes:atSeconds:windowSeconds:)`` only appends later minutes.
+    public mutating func rewind(to atSeconds: Double) {
+        let minute = Int64((atSeconds / 60).rounded(.down))
+        guard let end = self.minutes.last, end.index > minute else { return }
+        let later = self.minutes.filter { $0.index >= minute }.reduce(0) { $0 + $1.bytes }
+        self.minutes.removeAll { $0.index >= minute }
+        self.minutes.append(Minute(index: minute, bytes: later))
+    }
+
     /// Bytes read back within the window.
     public var totalBytes: UInt64 { self.minutes.reduce(0) { $0 + $1.bytes } }
 }

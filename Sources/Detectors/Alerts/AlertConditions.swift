@@ -9,7 +9,7 @@ public enum AlertConditions {
                                   serverWorkloads: [String: [String]], advice: HostMemoryRecommendation?,
                                   pageSizeBytes: Double) -> [AlertCandidate] {
         var out: [AlertCandidate] = []
-        let elapsed = previous.map { current.atSeconds - $0.atSeconds } ?? 0
+        let elapsed = previous.map { current.elapsedSeconds(since: $0) } ?? 0
         let host = previous.flatMap { elapsed > 0 ? SignalModel.host(previous: $0.host, current: current.host, elapsedSeconds: elapsed,
                                                                           pageSizeBytes: pageSizeBytes) : nil }
         for rule in rules {

@@ -76,6 +76,22 @@ public struct AlertLifecycle: Sendable, Equatable {
         return transitions.enumerated().sorted { ($0.element.alert.identity, $0.offset) < ($1.element.alert.identity, $1.offset) }.map(\.element)
     }
 
+    /// Moves every time the alerts hold by `seconds`: the wall clock was stepped by that much, and without this a
+    /// step forward would fire pending alerts and resolve `keep_firing_for` ones at once, and a step back would
+    /// hold them for as long as the step. Durations (pending for, firing since) stay what they were.
+    public mutating func shiftTimes(bySeconds seconds: Double) {
+        func shifted(_ alert: Alert) -> Alert {
+            var alert = alert
+            alert.activeSinceSeconds += seconds
+            alert.lastActiveSeconds += seconds
+            alert.firedAtSeconds = alert.firedAtSeconds.map { $0 + seconds }
+            alert.resolvedAtSeconds = alert.resolvedAtSeconds.map { $0 + seconds }
+            return alert
+        }
+        self.active = self.active.mapValues(shifted)
+        self.resolved = self.resolved.map(shifted)
+    }
+
     /// Firing alerts, then resolved ones still reported, each by identity.
     public var reported: [Alert] {
         self.active.values.filter { $0.state == .firing }.sorted { $0.identity < $1.identity } + self.resolved

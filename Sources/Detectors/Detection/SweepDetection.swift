@@ -4,8 +4,10 @@
 ///
 /// Windows run from sweep to sweep: a window closes at the first sweep at least ``windowSeconds`` after it opened
 /// (less half a sweep interval, so sweep-time jitter does not push every window one sweep late), and the memory
-/// signals are the rates between exactly those two sweeps. A sweep older than the open window (the wall clock
-/// stepped back) starts a new window from it rather than stalling detection until the clock catches up.
+/// signals are the rates between exactly those two sweeps. Window lengths and rates are measured on the boot clock
+/// when the sweeps carry it (``Sweep/elapsedSeconds(since:)``), so a wall clock stepped forward neither closes a
+/// window early nor dilutes its rates over the step; a sweep older than the open window (the wall clock stepped
+/// back) starts a new window from it rather than stalling detection until the clock catches up.
 public struct SweepDetection: Sendable {
     /// One group as the detection sees it: names only, no config types.
     public struct Group: Sendable, Equatable, Codable {
@@ -46,7 +48,8 @@ public struct SweepDetection: Sendable {
     private var builders: [String: WindowBuilder] = [:]
     /// The sweep the open window started at.
     private var windowStart: Sweep?
-    private var lastSweepSeconds: Double?
+    /// The times of the last sweep taken (its samples are not kept).
+    private var lastSweep: Sweep?
     private var lastGapSeconds = 0.0
     private var latest: [String: GroupVerdict] = [:]
 
@@ -89,15 +92,16 @@ public struct SweepDetection: Sendable {
     ///
     /// - Parameter samples: the group's samples that arrived in `[from, to)` (``LatencyLog/samples(group:from:to:)``).
     public mutating func ingest(_ sweep: Sweep, samples: (_ group: String, _ from: Double, _ to: Double) -> [LatencySample]) -> Step? {
-        defer { self.lastSweepSeconds = sweep.atSeconds }
-        if let last = self.lastSweepSeconds, sweep.atSeconds > last { self.lastGapSeconds = sweep.atSeconds - last }
-        // With no group nothing is compared: keep the time only, not a second sweep's samples in memory.
-        let kept = self.groups.isEmpty ? Sweep(atSeconds: sweep.atSeconds) : sweep
+        let times = Sweep(atSeconds: sweep.atSeconds, uptimeSeconds: sweep.uptimeSeconds)
+        defer { self.lastSweep = times }
+        if let last = self.lastSweep, sweep.atSeconds > last.atSeconds { self.lastGapSeconds = sweep.elapsedSeconds(since: last) }
+        // With no group nothing is compared: keep the times only, not a second sweep's samples in memory.
+        let kept = self.groups.isEmpty ? times : sweep
         guard let start = self.windowStart, sweep.atSeconds >= start.atSeconds else {
             self.windowStart = kept
             return nil
         }
-        guard sweep.atSeconds - start.atSeconds + self.lastGapSeconds / 2 >= self.windowSeconds else { return nil }
+        guard sweep.elapsedSeconds(since: start) + self.lastGapSeconds / 2 >= self.windowSeconds else { return nil }
         let from = start.atSeconds, to = sweep.atSeconds
         var verdicts: [GroupVerdict] = []
         var before: [Finding] = []

@@ -27,7 +27,7 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
     ///   - current: the sweep at its end.
     public func window(startSeconds: Double, endSeconds: Double, samples: [LatencySample],
                        previous: Sweep?, current: Sweep) -> GroupWindow {
-        let elapsed = previous.map { current.atSeconds - $0.atSeconds } ?? 0
+        let elapsed = previous.map { current.elapsedSeconds(since: $0) } ?? 0
         let signals = self.workloadSignals(previous: previous, current: current, elapsedSeconds: elapsed)
         var byServer: [String: [LatencySample]] = [:]
         for sample in samples where sample.group == self.group { byServer[sample.server, default: []].append(sample) }

@@ -10,6 +10,8 @@ public struct LatencyLog: Sendable, Equatable {
     /// A hard cap per group whatever the retention, against a flood of pushes.
     public let maxSamplesPerGroup: Int
     private var byGroup: [String: [LatencySample]] = [:]
+    /// The latest arrival stamp ``stamp(nowSeconds:)`` handed out.
+    private var lastStampSeconds = -Double.infinity
 
     public init(retentionSeconds: Double = 3600, maxSamplesPerGroup: Int = 200_000) {
         self.retentionSeconds = retentionSeconds
@@ -42,6 +44,28 @@ public struct LatencyLog: Sendable, Equatable {
             if drop > 0 { list.removeFirst(drop) }
         }
         self.byGroup[sample.group] = list
+    }
+
+    /// The arrival stamp for samples recorded now (`nowSeconds`, the wall clock), for every group alike.
+    ///
+    /// Never earlier than the last stamp, so arrival order and stamps agree through jitter. A clock more than
+    /// ``ClockStep/toleranceSeconds`` behind the last stamp was stepped back (NTP only slews, never moves back, by
+    /// less): the log then starts over from the new time. Clamping instead would stamp every sample with the old time
+    /// until the clock caught up, so no window would see one, and the samples it holds from "later" would count again
+    /// in the windows of the repeated time; they belong to a time line the clock has left (history keeps them).
+    public mutating func stamp(nowSeconds: Double) -> Double {
+        if nowSeconds < self.lastStampSeconds - ClockStep.toleranceSeconds {
+            for group in Array(self.byGroup.keys) {
+                var list = self.byGroup[group]!
+                self.byGroup[group] = nil
+                list.removeAll { $0.arrivalSeconds > nowSeconds }
+                self.byGroup[group] = list.isEmpty ? nil : list
+            }
+            self.lastStampSeconds = nowSeconds
+        } else {
+            self.lastStampSeconds = max(nowSeconds, self.lastStampSeconds)
+        }
+        return self.lastStampSeconds
     }
 
     /// The group's samples that arrived in `[from, to)`, in arrival order.

@@ -34,8 +34,13 @@ final class AlertEngine: Sendable {
             if let previous = state.previous, previous.atSeconds == sweep.atSeconds { return ([], state.lifecycle.reported) }
             let candidates = AlertConditions.candidates(rules: state.rules, previous: state.previous, current: sweep, verdicts: verdicts,
                                                         serverWorkloads: state.serverWorkloads, advice: advice, pageSizeBytes: pageSize)
+            // A stepped wall clock moves the alerts' times with it, so pending and keep_firing_for keep their length.
+            if let previous = state.previous, let step = ClockStep.between(previous, sweep) {
+                state.lifecycle.shiftTimes(bySeconds: step.seconds)
+            }
             // Rates need only the host and the VMs of the previous sweep; its workloads are not kept twice.
-            state.previous = Sweep(atSeconds: sweep.atSeconds, host: sweep.host, vms: sweep.vms, vmWorkloads: sweep.vmWorkloads)
+            state.previous = Sweep(atSeconds: sweep.atSeconds, uptimeSeconds: sweep.uptimeSeconds, host: sweep.host, vms: sweep.vms,
+                                   vmWorkloads: sweep.vmWorkloads)
             let transitions = state.lifecycle.evaluate(nowSeconds: sweep.atSeconds, rules: state.rules, candidates: candidates)
             return (transitions, state.lifecycle.reported)
         }

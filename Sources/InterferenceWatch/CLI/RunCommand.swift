@@ -151,8 +151,11 @@ struct RunCommand: AsyncParsableCommand {
         let runner = SweepRunnerBox(SweepRunner(collectors: self.collection.makeCollectors(config: config, reader: reader, vm: vmServices),
                                                 reader: reader, logger: logger))
         let publisher = SweepPublisher(logger: logger)
+        let clockWatch = ClockWatch(logger: logger)
         let sampler = Sampler(runner: runner, publisher: publisher, interval: settings.interval, clock: ContinuousClock(),
-                              logger: logger)
+                              clockWatch: clockWatch, logger: logger)
+        let reloads = ConfigReloadStatus(configs: Set([self.collection.config.map { _ in .daemon }, self.webConfigFile.map { _ in .web }]
+            .compactMap { $0 }))
 
         // History: opened first, so a file that is not ours stops start-up with its name before anything runs.
         let database: HistoryDatabase
@@ -184,7 +187,7 @@ struct RunCommand: AsyncParsableCommand {
                 }
             })
         writer.enqueue(.run(engine.run(startedAtSeconds: Date().timeIntervalSince1970)))
-        let historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice)
+        var historyService = HistoryService(writer: writer, sweeps: publisher.subscribe("history"), advice: advice, logger: logger)
         let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: logger)
         let latency = LatencyServices(groups: config.groups, recorder: recorder, logger: logger)
 
@@ -237,10 +240,14 @@ struct RunCommand: AsyncParsableCommand {
             logger.critical("invalid web config", metadata: ["error": "\(error)"])
             throw ExitCode(2)
         }
+        // Every check that can stop start-up is behind: from here on the run ends through the service group.
+        let marker = Self.shutdownMarker(database: database, logger: logger)
+        historyService.marker = marker
         let router = HTTPRoutes.makeRouter(.init(
             latest: publisher.latest, renderer: renderer, telemetryPath: self.telemetryPath,
             extraFamilies: {
                 recorder.families() + engine.families() + advice.families() + publisher.families() + writer.families()
+                    + (marker?.families() ?? []) + clockWatch.families() + reloads.families()
                     + (push.limit?.families() ?? [])
                     + alertEngine.families(counters: counters)
             },
@@ -266,8 +273,10 @@ struct RunCommand: AsyncParsableCommand {
                 guard let webConfigFile else { return }
                 do {
                     try web.reload(path: webConfigFile)
+                    reloads.record(.web, success: true)
                     logger.info("web config reloaded", metadata: ["file.path": "\(webConfigFile)"])
                 } catch {
+                    reloads.record(.web, success: false)
                     logger.error("web config reload failed, keeping the running one", metadata: ["error": "\(error)", "file.path": "\(webConfigFile)"])
                 }
             },
@@ -290,7 +299,8 @@ struct RunCommand: AsyncParsableCommand {
                 if config.alerts.alertmanagers != live.current.alerts.alertmanagers || config.alerts.webhooks != live.current.alerts.webhooks {
                     logger.warning("alert sink changes take effect after a restart; the rules are reloaded")
                 }
-            })
+            },
+            status: reloads)
         logger.info("starting", metadata: [
             "version": "\(InterferenceWatchCommand.version)", "collectors": "\(runner.withRunner { $0.collectorNames }.joined(separator: ","))",
             "collection.interval": "\(self.interval)", "path.procfs": "\(self.collection.paths.procfs)",
@@ -306,6 +316,27 @@ struct RunCommand: AsyncParsableCommand {
             logger: logger))
         try await group.run()
         logger.info("stopped")
+    }
+
+    /// Leaves this run's marker in the store, and says once when the previous run did not stop cleanly; `nil` (and
+    /// an error logged) when the store cannot take the marker, which does not stop the daemon.
+    static func shutdownMarker(database: HistoryDatabase, logger: Logger) -> ShutdownMarker? {
+        let marker: ShutdownMarker
+        do {
+            marker = try ShutdownMarker(database: database, startedAtSeconds: Date().timeIntervalSince1970)
+        } catch {
+            logger.error("cannot mark the run in the history file; an unclean stop will go unnoticed",
+                         metadata: ["file.path": "\(database.path)", "error": "\(error)"])
+            return nil
+        }
+        if let unclean = marker.uncleanStop {
+            logger.warning("the previous run did not stop cleanly (killed or crashed): history holds what it committed, up to its last sweep", metadata: [
+                "file.path": "\(database.path)",
+                "last_sweep.time": "\(unclean.lastSweepSeconds.map(TimeExpression.format) ?? "none")",
+                "previous_run.started": "\(unclean.startedAtSeconds.map(TimeExpression.format) ?? "unknown")",
+            ])
+        }
+        return marker
     }
 
     /// Baselines and advisor history a previous run left in the store; the pre-history `baselines.json` is read

@@ -19,6 +19,8 @@ struct ConfigReloader: Service {
     let load: @Sendable (String) throws -> DaemonConfig
     /// Puts a loaded config into effect.
     let apply: @Sendable (DaemonConfig) -> Void
+    /// Where each reload's result is counted (`interferencewatch_config_*`).
+    var status: ConfigReloadStatus?
 
     func run() async throws {
         for await _ in self.signals.cancelOnGracefulShutdown() {
@@ -38,10 +40,12 @@ struct ConfigReloader: Service {
         do {
             config = try self.load(path)
         } catch {
+            self.status?.record(.daemon, success: false)
             self.logger.error("config reload failed, keeping the running config", metadata: ["error": "\(error)", "file.path": "\(path)"])
             return false
         }
         self.apply(config)
+        self.status?.record(.daemon, success: true)
         self.logger.info("config reloaded", metadata: [
             "file.path": "\(path)", "workloads": "\(config.workloads.count)", "groups": "\(config.groups.count)",
         ])

@@ -5,22 +5,28 @@ import ServiceLifecycle
 /// The collection loop: one sweep every interval, each handed to the ``SweepPublisher``.
 ///
 /// Paced by an injected clock (tests drive it with a manual one); the sweep's timestamp comes from `wallClock`, the
-/// Unix time stored with it.
+/// Unix time stored with it, and its boot-clock time from `uptime`: read together, so ``ClockWatch`` tells a
+/// stepped wall clock and the detectors take intervals from the clock that nobody steps.
 struct Sampler<C: Clock>: Service where C.Duration == Duration {
     let runner: SweepRunnerBox
     let publisher: SweepPublisher
     let interval: Duration
     let clock: C
     let wallClock: @Sendable () -> Double
+    let uptime: @Sendable () -> Double
+    let clockWatch: ClockWatch
     let logger: Logger
 
     init(runner: SweepRunnerBox, publisher: SweepPublisher, interval: Duration, clock: C,
-         wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, logger: Logger) {
+         wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+         uptime: @escaping @Sendable () -> Double = BootClock.seconds, clockWatch: ClockWatch? = nil, logger: Logger) {
         self.runner = runner
         self.publisher = publisher
         self.interval = interval
         self.clock = clock
         self.wallClock = wallClock
+        self.uptime = uptime
+        self.clockWatch = clockWatch ?? ClockWatch(logger: logger)
         self.logger = logger
     }
 
@@ -37,7 +43,8 @@ struct Sampler<C: Clock>: Service where C.Duration == Duration {
     }
 
     func sweepOnce() {
-        let wallClock = self.wallClock
-        self.publisher.publish(self.runner.withRunner { $0.sweep(wallClockSeconds: wallClock()) })
+        let wall = self.wallClock(), uptime = self.uptime()
+        self.clockWatch.observe(wallSeconds: wall, uptimeSeconds: uptime)
+        self.publisher.publish(self.runner.withRunner { $0.sweep(wallClockSeconds: wall, uptimeSeconds: uptime) })
     }
 }

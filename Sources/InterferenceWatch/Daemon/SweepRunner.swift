@@ -31,9 +31,11 @@ final class SweepRunner {
         self.collectors = make(self.reader)
     }
 
-    func sweep(wallClockSeconds: Double) -> CollectedSweep {
+    /// - Parameter uptimeSeconds: the boot clock at the start (``Sweep/uptimeSeconds``).
+    func sweep(wallClockSeconds: Double, uptimeSeconds: Double? = nil) -> CollectedSweep {
         var snapshot = CollectedSweep()
         snapshot.atSeconds = wallClockSeconds
+        snapshot.sweep.uptimeSeconds = uptimeSeconds
         self.reader.beginSweep()
         let clock = ContinuousClock()
         for collector in self.collectors {

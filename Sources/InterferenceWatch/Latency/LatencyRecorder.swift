@@ -46,7 +46,6 @@ final class LatencyRecorder: Sendable {
 
     private struct State {
         var log: LatencyLog
-        var lastArrivalSeconds = -Double.infinity
         var sink: (@Sendable ([LatencySample]) -> Void)?
         var histograms: [SeriesKey: Histogram] = [:]
         var probeErrors: [ErrorKey: UInt64] = [:]
@@ -97,10 +96,9 @@ final class LatencyRecorder: Sendable {
     func record(_ samples: [LatencySample]) {
         guard !samples.isEmpty else { return }
         self.state.withLock { state in
-            // Stamped under the lock, so arrival order and arrival stamps agree; never earlier than the last stamp
-            // (a wall clock stepped back), so history holds exactly what the log holds.
-            let arrival = max(self.now(), state.lastArrivalSeconds)
-            state.lastArrivalSeconds = arrival
+            // Stamped under the lock, so arrival order and arrival stamps agree and history holds exactly what the
+            // log holds (``LatencyLog/stamp(nowSeconds:)``: jitter is clamped, a wall clock stepped back restarts it).
+            let arrival = state.log.stamp(nowSeconds: self.now())
             var stamped: [LatencySample] = []
             stamped.reserveCapacity(samples.count)
             for var sample in samples {

@@ -139,7 +139,7 @@ struct PostMortemBuilder {
             }
             guard index > 0 else { continue }
             let previous = sweeps[index - 1]
-            let elapsed = sweep.atSeconds - previous.atSeconds
+            let elapsed = sweep.elapsedSeconds(since: previous)
             guard elapsed > 0 else { continue }
             for (key, target) in [("pswpin", 0), ("pswpout", 1)] {
                 guard let now = sweep.host.vmstat[key], let before = previous.host.vmstat[key], now >= before else { continue }
@@ -158,7 +158,7 @@ struct PostMortemBuilder {
     private func workloadCharts(_ sweeps: [Sweep], workloads: [String]) -> [PostMortem.Chart] {
         var usage: [String: [[Double]]] = [:], swap: [String: [[Double]]] = [:]
         var psi: [String: [[Double]]] = [:], faults: [String: [[Double]]] = [:]
-        var previous: [String: (at: Double, sample: WorkloadSample)] = [:]
+        var previous: [String: (times: Sweep, sample: WorkloadSample)] = [:]
         let wanted = Set(workloads)
         for sweep in sweeps {
             for sample in sweep.workloads where wanted.contains(sample.name) {
@@ -168,10 +168,10 @@ struct PostMortemBuilder {
                     psi[sample.name, default: []].append([sweep.atSeconds, pressure.some.avg10Percent / 100])
                 }
                 if let last = previous[sample.name], let now = sample.majorFaults, let before = last.sample.majorFaults,
-                   now >= before, sweep.atSeconds > last.at {
-                    faults[sample.name, default: []].append([sweep.atSeconds, Double(now - before) / (sweep.atSeconds - last.at)])
+                   now >= before, case let elapsed = sweep.elapsedSeconds(since: last.times), elapsed > 0 {
+                    faults[sample.name, default: []].append([sweep.atSeconds, Double(now - before) / elapsed])
                 }
-                previous[sample.name] = (sweep.atSeconds, sample)
+                previous[sample.name] = (Sweep(atSeconds: sweep.atSeconds, uptimeSeconds: sweep.uptimeSeconds), sample)
             }
         }
         func series(_ values: [String: [[Double]]]) -> [PostMortem.Series] {

@@ -12,6 +12,14 @@ struct HistoryRetention: Sendable {
     /// What a size-driven pass drops at a time.
     var sizeStepSeconds: Double = 3600
 
+    /// The time ages are measured from: the wall clock, unless it was stepped forward since the daemon started (it
+    /// runs ahead of its start time plus what the boot clock counted since). Then the earlier of the two, so rows
+    /// stored before the step are not dropped as if they had aged by it; a step back needs no such care.
+    static func ageReferenceSeconds(wallSeconds: Double, uptimeSeconds: Double, startWallSeconds: Double,
+                                    startUptimeSeconds: Double) -> Double {
+        min(wallSeconds, startWallSeconds + (uptimeSeconds - startUptimeSeconds))
+    }
+
     /// - Returns: rows deleted.
     func apply(to database: HistoryDatabase, nowSeconds: Double) throws -> Int {
         var deleted = try self.delete(before: nowSeconds - self.maxAgeSeconds, in: database)

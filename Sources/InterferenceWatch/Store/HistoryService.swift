@@ -12,6 +12,9 @@ struct HistoryService: Service {
     let advice: HostMemoryAdvice
     /// How often the advisor's state is saved (a restart loses at most this much of what it learned).
     var stateIntervalSeconds: Double = 60
+    /// Removed once everything queued is written at shutdown, so the next start knows this run stopped cleanly.
+    var marker: ShutdownMarker?
+    var logger: Logger?
 
     static let adviceStateKey = "advice.state"
     static let baselinesKey = "detection.baselines"
@@ -40,7 +43,17 @@ struct HistoryService: Service {
             }
         }
         self.saveAdvice(atSeconds: Date().timeIntervalSince1970)
-        self.writer.stop()
+        let drained = self.writer.stop()
+        guard let marker = self.marker else { return }
+        var problem: String? = drained ? nil : "items still queued"
+        if drained {
+            do { try marker.markStopped() } catch { problem = "\(error)" }
+        }
+        if let problem {
+            // The marker stays: the next start reports this stop as unclean, which it was as far as history goes.
+            self.logger?.error("history not fully written at shutdown; the next start will report an unclean stop",
+                               metadata: ["file.path": "\(self.writer.database.path)", "error": "\(problem)"])
+        }
     }
 
     private func saveAdvice(atSeconds: Double) {

@@ -46,14 +46,20 @@ final class HistoryWriter: Sendable {
     private let wake = DispatchSemaphore(value: 0)
     private let finished = DispatchSemaphore(value: 0)
     private let now: @Sendable () -> Double
+    private let uptime: @Sendable () -> Double
 
+    /// - Parameters:
+    ///   - now: the wall clock (stored times, the retention cutoff).
+    ///   - uptime: the boot clock (how often retention runs; what a wall clock stepped forward does not age).
     init(database: HistoryDatabase, retention: HistoryRetention, flushIntervalSeconds: Double = 1, maxQueuedItems: Int = 100_000,
-         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, logger: Logger) {
+         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
+         uptime: @escaping @Sendable () -> Double = BootClock.seconds, logger: Logger) {
         self.database = database
         self.retention = retention
         self.flushIntervalSeconds = flushIntervalSeconds
         self.maxQueuedItems = maxQueuedItems
         self.now = now
+        self.uptime = uptime
         self.logger = logger
     }
 
@@ -79,10 +85,14 @@ final class HistoryWriter: Sendable {
     var counters: Counters { self.queue.withLock { $0.counters } }
 
     /// Writes what is queued and stops the thread (graceful shutdown); waits at most `timeoutSeconds`.
-    func stop(timeoutSeconds: Double = 10) {
+    ///
+    /// - Returns: whether everything queued was written (not when a write failed or the wait ran out).
+    @discardableResult
+    func stop(timeoutSeconds: Double = 10) -> Bool {
         self.queue.withLock { $0.stopping = true }
         self.wake.signal()
-        _ = self.finished.wait(timeout: .now() + timeoutSeconds)
+        guard self.finished.wait(timeout: .now() + timeoutSeconds) == .success else { return false }
+        return self.queue.withLock { $0.items.isEmpty }
     }
 
     /// Writes everything queued now, on the caller's thread (tests, the store benchmark).
@@ -104,7 +114,8 @@ final class HistoryWriter: Sendable {
 
     private func loop() {
         var failing = false
-        var lastRetention = 0.0
+        var lastRetention = -Double.infinity
+        let startWall = self.now(), startUptime = self.uptime()
         while true {
             _ = self.wake.wait(timeout: .now() + self.flushIntervalSeconds)
             let (items, stopping) = self.queue.withLock { queue -> ([Item], Bool) in
@@ -137,11 +148,13 @@ final class HistoryWriter: Sendable {
                     continue
                 }
             }
-            let now = self.now()
-            if now - lastRetention >= self.retention.checkIntervalSeconds {
-                lastRetention = now
+            let uptime = self.uptime()
+            if uptime - lastRetention >= self.retention.checkIntervalSeconds {
+                lastRetention = uptime
+                let reference = HistoryRetention.ageReferenceSeconds(wallSeconds: self.now(), uptimeSeconds: uptime,
+                                                                     startWallSeconds: startWall, startUptimeSeconds: startUptime)
                 do {
-                    let deleted = try self.retention.apply(to: self.database, nowSeconds: now)
+                    let deleted = try self.retention.apply(to: self.database, nowSeconds: reference)
                     if deleted > 0 { self.queue.withLock { $0.counters.retentionDeletesTotal += UInt64(deleted) } }
                 } catch {
                     self.queue.withLock { $0.counters.writeErrorsTotal += 1 }

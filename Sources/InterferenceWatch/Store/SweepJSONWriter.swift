@@ -35,6 +35,10 @@ struct SweepJSONWriter {
         self.unsigned(UInt64(Sweep.schemaVersion))
         self.key("atSeconds")
         self.double(sweep.atSeconds)
+        if let uptime = sweep.uptimeSeconds {
+            self.key("uptimeSeconds")
+            self.double(uptime)
+        }
         self.key("host")
         self.host(sweep.host)
         self.key("workloads")

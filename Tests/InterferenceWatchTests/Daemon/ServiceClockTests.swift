@@ -69,7 +69,7 @@ struct ServiceClockTests {
         let advice = HostMemoryAdvice()
         let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
         let sampler = Sampler(runner: runner, publisher: publisher, interval: .seconds(1), clock: manual.clock, wallClock: wall,
-                              logger: Logger(label: "t"))
+                              uptime: { Double(manual.now().components.seconds) }, logger: Logger(label: "t"))
         let services = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await detection.run() }

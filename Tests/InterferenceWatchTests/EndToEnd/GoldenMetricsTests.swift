@@ -11,7 +11,8 @@ struct GoldenMetricsTests {
     static let volatile = ["interferencewatch_collector_duration_seconds", "interferencewatch_last_collection_timestamp_seconds",
                            "interferencewatch_host_memory_advice_observed_seconds", "interferencewatch_host_memory_advice_confidence_ratio",
                            "interferencewatch_storage_size_bytes",
-                           "interferencewatch_storage_writes_total", "interferencewatch_storage_last_write_timestamp_seconds"]
+                           "interferencewatch_storage_writes_total", "interferencewatch_storage_last_write_timestamp_seconds",
+                           "interferencewatch_config_last_reload_success_timestamp_seconds"]
 
     @Test(arguments: ["ubuntu1804-v1", "v2-psi"])
     func metricsMatchGolden(_ fixture: String) async throws {

@@ -31,10 +31,16 @@ struct LatencyRecorderTests {
         #expect(recorder.samples(group: "g", from: 0, to: 100).map(\.recordedAtSeconds) == [10, 10, 12])
         #expect(recorder.samples(group: "other", from: 0, to: 100).isEmpty)
         #expect(recorder.samples(group: "g", from: 12, to: 12).isEmpty)
-        // A clock stepped back never reorders arrivals: the sample takes the last arrival time.
-        clock.set(5)
-        recorder.record([Self.sample("b", 4, at: 5)])
+        // Jitter back never reorders arrivals: the sample takes the last arrival time.
+        clock.set(11.5)
+        recorder.record([Self.sample("b", 4, at: 11.5)])
         #expect(recorder.samples(group: "g", from: 12, to: 13).map(\.seconds) == [3, 4])
+        // A clock stepped back (more than a second) starts the log over from the new time: samples from "later"
+        // leave it (history has them), and new ones count in the windows of the new time.
+        clock.set(5)
+        recorder.record([Self.sample("b", 5, at: 5)])
+        #expect(recorder.samples(group: "g", from: 0, to: 100).map(\.seconds) == [5])
+        #expect(recorder.samples(group: "g", from: 5, to: 6).map(\.recordedAtSeconds) == [5])
     }
 
     @Test func retentionAndCapBoundMemory() {

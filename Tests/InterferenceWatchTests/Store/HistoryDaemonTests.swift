@@ -1,8 +1,10 @@
 import Detectors
 import AsyncHTTPClient
 import Foundation
+import GRDB
 import NIOCore
 import NIOHTTP1
+import TestKit
 import Testing
 
 @testable import InterferenceWatch
@@ -79,6 +81,89 @@ struct HistoryDaemonTests {
         #expect(points("host-memory").contains { $0[0] < killedAt })
     }
 
+    /// What a reader sees committed in the history file now (the daemon may be writing).
+    static func committed(_ storage: String) throws -> (sweeps: [Sweep], samples: [LatencySample]) {
+        let reader = HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
+        return (try reader.sweeps(from: 0, to: .infinity), try reader.samples(from: 0, to: .infinity))
+    }
+
+    static func integrity(_ storage: String) throws -> [String] {
+        var configuration = Configuration()
+        configuration.readonly = true
+        let queue = try DatabaseQueue(path: storage + "/" + HistoryDatabase.fileName, configuration: configuration)
+        defer { try? queue.close() }
+        return try queue.read { try String.fetchAll($0, sql: "PRAGMA integrity_check") }
+    }
+
+    static func uncleanLines(_ daemon: DaemonProcess) -> [Substring] {
+        daemon.log.split(separator: "\n").filter { $0.contains("did not stop cleanly") }
+    }
+
+    @Test func sigkillAtRandomMomentsOfWritingKeepsEverythingCommittedAndTheNextStartSaysSo() async throws {
+        var random = TestRandom(seed: UInt64(Date().timeIntervalSince1970 * 1000))
+        print("sigkill test seed \(random.seed)")
+        let tree = try TemporaryTree()
+        let storage = tree.root + "/state", path = storage + "/" + HistoryDatabase.fileName
+        try tree.write("config.yaml", "groups:\n  - name: api\n    servers:\n      - {name: a}\n      - {name: b}\n")
+        var seen: (sweeps: [Sweep], samples: [LatencySample]) = ([], [])
+        for run in 0..<5 {
+            let daemon = try Self.start(storage, config: tree.root + "/config.yaml")
+            defer { daemon.stop() }
+            // Every commit has work: sweeps every 200 ms, and latency pushed in between.
+            let pushing = Task {
+                while !Task.isCancelled {
+                    try? await Self.push(daemon, seconds: 0.25)
+                    try? await Task.sleep(for: .milliseconds(50))
+                }
+            }
+            defer { pushing.cancel() }
+            let unclean = try await Self.metric(daemon, "interferencewatch_storage_unclean_shutdown_detected")
+            let lines = Self.uncleanLines(daemon)
+            if run == 0 {
+                #expect(unclean == 0 && lines.isEmpty, "seed \(random.seed): \(lines)")
+            } else {
+                // Once, at warning, with the store and the last sweep the killed run committed.
+                #expect(unclean == 1, "seed \(random.seed), run \(run)")
+                #expect(lines.count == 1, "seed \(random.seed), run \(run): \(lines)")
+                if let line = lines.first, let last = seen.sweeps.last {
+                    #expect(line.contains("level=warning") && line.contains("file.path=\(path)"), "\(line)")
+                    #expect(line.contains("last_sweep.time=\(TimeExpression.format(last.atSeconds))"), "seed \(random.seed): \(line)")
+                }
+            }
+            // It resumes writing, then is killed at a random moment of its one-second write cycle.
+            let target = Double(run == 0 ? 2 : 1) + Double(random.next() % 3)
+            let writing = try await eventually(within: 30, every: .milliseconds(50)) {
+                (try await Self.metric(daemon, "interferencewatch_storage_writes_total") ?? 0) >= target
+            }
+            #expect(writing, "seed \(random.seed), run \(run): \(daemon.log.suffix(1500))")
+            try await Task.sleep(for: .milliseconds(Int(random.next() % 1200)))
+            let before = try Self.committed(storage)
+            kill(daemon.process.processIdentifier, SIGKILL)
+            daemon.process.waitUntilExit()
+            pushing.cancel()
+
+            // The file is whole, and everything a reader saw committed, this run and every earlier one, is there.
+            #expect(try Self.integrity(storage) == ["ok"], "seed \(random.seed), run \(run)")
+            let after = try Self.committed(storage)
+            #expect(before.sweeps.count > seen.sweeps.count, "seed \(random.seed), run \(run): no new sweep committed")
+            #expect(Array(after.sweeps.prefix(before.sweeps.count)) == before.sweeps, "seed \(random.seed), run \(run)")
+            #expect(before.samples.allSatisfy { after.samples.contains($0) }, "seed \(random.seed), run \(run)")
+            #expect(after.samples.count > seen.samples.count, "seed \(random.seed), run \(run): no new samples")
+            seen = after
+        }
+
+        // A clean stop leaves no marker: the next start reports nothing, and the history is all there.
+        let clean = try Self.start(storage, config: tree.root + "/config.yaml")
+        #expect(try await Self.metric(clean, "interferencewatch_storage_unclean_shutdown_detected") == 1)
+        #expect(clean.stop() == 0)
+        let next = try Self.start(storage, interval: "1h", config: tree.root + "/config.yaml")
+        defer { next.stop() }
+        #expect(try await Self.metric(next, "interferencewatch_storage_unclean_shutdown_detected") == 0)
+        #expect(Self.uncleanLines(next).isEmpty, "\(Self.uncleanLines(next))")
+        #expect(try HistoryReader(database: try HistoryDatabase(directory: storage, create: false)).runs().count >= 6)
+        #expect(Array(try Self.committed(storage).sweeps.prefix(seen.sweeps.count)) == seen.sweeps)
+    }
+
     @Test func theAdviceSurvivesARestart() async throws {
         let tree = try TemporaryTree()
         let storage = tree.root + "/state"
@@ -149,6 +234,8 @@ struct HistoryFullDiskTests {
         let daemon = try HistoryDaemonTests.start(mount + "/state")
         defer { daemon.stop() }
         _ = try await eventually(within: 30) { (try await HistoryDaemonTests.metric(daemon, "interferencewatch_storage_writes_total") ?? 0) >= 2 }
+        let stored = try HistoryDaemonTests.committed(mount + "/state").sweeps
+        try #require(!stored.isEmpty)
 
         // Fill the disk: the writer's next transactions fail.
         let filler = mount + "/filler"
@@ -164,8 +251,11 @@ struct HistoryFullDiskTests {
         let fullSince = Date().timeIntervalSince1970
         #expect(try await daemon.get("/metrics").status == 200)  // scrapes unaffected
         try await Task.sleep(for: .seconds(2))  // sweeps pile up in the queue while the disk is full
-        let logged = daemon.log.components(separatedBy: "history write failed").count - 1
-        #expect(logged == 1, "the outage was logged \(logged) times")
+        let logged = daemon.log.split(separator: "\n").filter { $0.contains("history write failed") }
+        #expect(logged.count == 1, "the outage was logged \(logged.count) times")
+        // With the store and SQLite's own words for it.
+        #expect(logged.first.map { $0.contains("file.path=\(mount)/state/history.sqlite") && $0.contains("full") } == true, "\(logged)")
+        let errors = try await HistoryDaemonTests.metric(daemon, "interferencewatch_storage_write_errors_total") ?? 0
 
         // Space returns: the queued sweeps are written, the ones taken while the disk was full among them.
         try FileManager.default.removeItem(atPath: filler)
@@ -173,6 +263,10 @@ struct HistoryFullDiskTests {
         #expect(recovered, "\(daemon.log.suffix(1500))")
         daemon.stop()
         let sweeps = try HistoryReader(database: try HistoryDatabase(directory: mount + "/state", create: false)).sweeps(from: 0, to: .infinity)
+        // What was stored before the disk filled is all there, and every failed attempt was counted (more than the
+        // one line logged).
+        #expect(Array(sweeps.prefix(stored.count)) == stored)
+        #expect(errors >= 2 && daemon.log.components(separatedBy: "history write failed").count - 1 == 1)
         #expect(sweeps.contains { $0.atSeconds > fullSince && $0.atSeconds < fullSince + 2 }, "no sweep from the full-disk time")
         let gaps = zip(sweeps, sweeps.dropFirst()).map { $1.atSeconds - $0.atSeconds }
         #expect((gaps.max() ?? 0) < 1.5, "a gap of \(gaps.max() ?? 0) s in the stored sweeps")

@@ -22,8 +22,13 @@ final class DaemonProcess: @unchecked Sendable {
     /// - Parameters:
     ///   - launcher: a command that runs the binary (`setpriv --reuid ...`), the binary's path appended.
     ///   - binary: the daemon to run; the build under test unless a test installed one (the Debian package).
-    init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = [], binary: String = TestPaths.binary) throws {
+    ///   - environment: variables added to the test's own (`LD_PRELOAD` of libfaketime, say).
+    init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = [], binary: String = TestPaths.binary,
+         environment: [String: String] = [:]) throws {
         self.process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
+        if !environment.isEmpty {
+            self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
+        }
         var arguments = arguments
         if !arguments.contains("--storage.path") {
             let storage = NSTemporaryDirectory() + "iw-daemon-" + UUID().uuidString

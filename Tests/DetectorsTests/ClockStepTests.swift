@@ -1,0 +1,134 @@
+import Testing
+
+@testable import Detectors
+
+/// A wall clock stepped back an hour or forward a day while sweeps go on: steps are told from slewing, intervals and
+/// rates keep to the boot clock, and nothing that keeps time (windows, alerts, the advice, the latency log) stalls,
+/// fires early or counts a sample twice.
+struct ClockStepTests {
+    static let epoch = 1_767_225_600.0
+    static let hour = 3600.0
+    static let day = 86_400.0
+
+    @Test(arguments: [
+        // (wall interval, boot interval, expected step)
+        (10.0, 10.0, nil), (10.9, 10.0, nil), (9.1, 10.0, nil),  // jitter and slewing within the tolerance
+        (3600 + 3.0, 3600.0, nil),  // 500 ppm of slewing over an hour is not a step
+        (10.0 - 3600, 10.0, -3600.0), (10.0 + 86_400, 10.0, 86_400.0), (12.5, 10.0, 2.5),
+    ] as [(Double, Double, Double?)])
+    func stepsAreToldFromSlewingAndJitter(_ wall: Double, _ boot: Double, _ expected: Double?) {
+        let step = ClockStep.between(wallSeconds: Self.epoch, uptimeSeconds: 500, andWallSeconds: Self.epoch + wall,
+                                     uptimeSeconds: 500 + boot)
+        #expect(step.map { ($0.seconds * 1000).rounded() / 1000 } == expected)
+        if let expected { #expect(step?.direction == (expected < 0 ? .backward : .forward)) }
+    }
+
+    @Test func aRebootOrAMissingBootClockIsNoStep() {
+        // The boot clock went back: another boot, nothing to compare with.
+        #expect(ClockStep.between(wallSeconds: Self.epoch, uptimeSeconds: 5000, andWallSeconds: Self.epoch + 60, uptimeSeconds: 30) == nil)
+        #expect(ClockStep.between(Sweep(atSeconds: Self.epoch), Sweep(atSeconds: Self.epoch - Self.hour, uptimeSeconds: 10)) == nil)
+    }
+
+    @Test func intervalsComeFromTheBootClockWithinOneBootAndFromTheWallClockOtherwise() {
+        let before = Sweep(atSeconds: Self.epoch, uptimeSeconds: 100)
+        #expect(Sweep(atSeconds: Self.epoch + Self.day + 5, uptimeSeconds: 105).elapsedSeconds(since: before) == 5)
+        #expect(Sweep(atSeconds: Self.epoch - Self.hour + 5, uptimeSeconds: 105).elapsedSeconds(since: before) == 5)
+        // Rebooted (the boot clock started again) or an older record: the wall clock is all there is.
+        #expect(Sweep(atSeconds: Self.epoch + 300, uptimeSeconds: 20).elapsedSeconds(since: before) == 300)
+        #expect(Sweep(atSeconds: Self.epoch + 300).elapsedSeconds(since: before) == 300)
+    }
+
+    static func sweep(wall: Double, boot: Double, pswpin: UInt64) -> Sweep {
+        Sweep(atSeconds: wall, uptimeSeconds: boot,
+              host: HostSample(meminfoBytes: ["MemTotal": 8 << 30, "MemAvailable": 4 << 30], vmstat: ["pswpin": pswpin, "pswpout": 0]))
+    }
+
+    @Test func ratesAcrossAStepForwardAreOverTheTimeThatPassed() throws {
+        let builder = WindowBuilder(group: "g", servers: ["a"], workloadOfServer: [:], pageSizeBytes: 4096)
+        // 10 s passed, 2560 pages swapped in; the wall clock says a day and 10 s.
+        let window = builder.window(startSeconds: Self.epoch, endSeconds: Self.epoch + Self.day + 10, samples: [],
+                                    previous: Self.sweep(wall: Self.epoch, boot: 100, pswpin: 0),
+                                    current: Self.sweep(wall: Self.epoch + Self.day + 10, boot: 110, pswpin: 2560))
+        let rate = try #require(window.host.swapInBytesPerSecond)
+        #expect(abs(rate - 2560 * 4096 / 10) < 1e-6, "\(rate - 2560 * 4096 / 10)")
+    }
+
+    @Test func windowsKeepTheirLengthThroughAStepForwardAndRestartAfterAStepBack() {
+        var detection = SweepDetection(groups: [.init(name: "g", servers: ["a"], workloadOfServer: [:])], windowSeconds: 10, pageSizeBytes: 4096)
+        let empty: (String, Double, Double) -> [LatencySample] = { _, _, _ in [] }
+        var steps: [SweepDetection.Step] = []
+        // One sweep a second; the wall clock jumps a day forward at second 5, then an hour back at second 25.
+        for second in 0...40 {
+            let offset = second < 5 ? 0 : second < 25 ? Self.day : Self.day - Self.hour
+            let sweep = Self.sweep(wall: Self.epoch + Double(second) + offset, boot: 1000 + Double(second), pswpin: UInt64(second) * 100)
+            if let step = detection.ingest(sweep, samples: empty) { steps.append(step) }
+        }
+        // Windows close every 10 s of boot clock: at 10 and 20 (the first across the step forward, not cut short by
+        // it), then the step back starts a new one at 25 that closes at 35.
+        #expect(steps.map { $0.endSeconds - Self.epoch } == [10 + Self.day, 20 + Self.day, 35 + Self.day - Self.hour],
+                "\(steps.map { ($0.startSeconds - Self.epoch, $0.endSeconds - Self.epoch) })")
+    }
+
+    @Test func alertTimersKeepTheirLengthThroughSteps() {
+        let rule = AlertRule(name: "Swap", condition: .hostSwapIn, threshold: 1, forSeconds: 120, keepFiringForSeconds: 60,
+                             severity: "warning", summary: "swap")
+        let holds = [AlertCandidate(rule: "Swap", labels: [:], value: 2, evidence: [:])]
+        var lifecycle = AlertLifecycle()
+        #expect(lifecycle.evaluate(nowSeconds: Self.epoch, rules: [rule], candidates: holds).map(\.to) == [.pending])
+        // A day forward, 60 s later: still pending (60 of its 120 s), not fired by the step.
+        lifecycle.shiftTimes(bySeconds: Self.day)
+        #expect(lifecycle.evaluate(nowSeconds: Self.epoch + Self.day + 60, rules: [rule], candidates: holds).isEmpty)
+        #expect(lifecycle.evaluate(nowSeconds: Self.epoch + Self.day + 120, rules: [rule], candidates: holds).map(\.to) == [.firing])
+        // An hour back, then the condition clears: keep_firing_for ends 60 s later on the new clock, not an hour on.
+        lifecycle.shiftTimes(bySeconds: -Self.hour)
+        let now = Self.epoch + Self.day - Self.hour + 130
+        #expect(lifecycle.evaluate(nowSeconds: now, rules: [rule], candidates: []).isEmpty)
+        #expect(lifecycle.evaluate(nowSeconds: now + 60, rules: [rule], candidates: []).map(\.to) == [.resolved])
+        #expect(lifecycle.active.isEmpty && lifecycle.resolved.first?.activeSinceSeconds == Self.epoch + Self.day - Self.hour)
+    }
+
+    @Test func theAdviceCarriesOnAfterAStepBackInsteadOfWaitingAnHour() throws {
+        var advisor = MinimumHostMemoryAdvisor()
+        for second in stride(from: 0.0, through: 120, by: 10) {
+            advisor.record(Self.sweep(wall: Self.epoch + second, boot: 1000 + second, pswpin: 0))
+        }
+        let observed = advisor.state.observedSeconds
+        #expect(observed == 120)
+        // An hour back: the next sweeps are taken (observed time grows by the boot clock), not ignored.
+        for second in stride(from: 130.0, through: 200, by: 10) {
+            advisor.record(Self.sweep(wall: Self.epoch - Self.hour + second, boot: 1000 + second, pswpin: 0))
+        }
+        #expect(advisor.state.observedSeconds == 200)
+        #expect(advisor.state.latestAtSeconds == Self.epoch - Self.hour + 200)
+        #expect(advisor.state.recentAvailable.last.map { $0.index == Int64(((Self.epoch - Self.hour + 200) / 60).rounded(.down)) } == true)
+        // The same sweep twice (start-up hands the first one over twice) still counts once.
+        advisor.record(Self.sweep(wall: Self.epoch - Self.hour + 200, boot: 1200, pswpin: 0))
+        #expect(advisor.state.observedSeconds == 200)
+        // A step forward: the gap the boot clock measured counts, not a day.
+        advisor.record(Self.sweep(wall: Self.epoch + Self.day, boot: 1210, pswpin: 0))
+        #expect(advisor.state.observedSeconds == 210)
+    }
+
+    @Test func theLatencyLogStartsOverWhenTheClockStepsBackAndClampsJitter() {
+        var log = LatencyLog()
+        func sample(_ server: String) -> LatencySample {
+            LatencySample(group: "g", server: server, source: .push, seconds: 1, atSeconds: 0)
+        }
+        for t in [0.0, 1, 2] {
+            var s = sample("a")
+            s.recordedAtSeconds = log.stamp(nowSeconds: Self.epoch + t)
+            log.append(s)
+        }
+        // 0.4 s back is jitter: clamped to the last stamp.
+        #expect(log.stamp(nowSeconds: Self.epoch + 1.6) == Self.epoch + 2)
+        // An hour back: stamped with the new time, and the samples from "later" leave the log, so the windows of
+        // the repeated hour neither miss the new samples nor count the old ones again.
+        let stepped = log.stamp(nowSeconds: Self.epoch - Self.hour + 3)
+        #expect(stepped == Self.epoch - Self.hour + 3)
+        var late = sample("b")
+        late.recordedAtSeconds = stepped
+        log.append(late)
+        #expect(log.all.map(\.server) == ["b"])
+        #expect(log.samples(group: "g", from: Self.epoch - Self.hour, to: Self.epoch - Self.hour + 10).map(\.server) == ["b"])
+    }
+}
