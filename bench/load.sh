@@ -1,14 +1,14 @@
 #!/usr/bin/env bash
 # Load test: SCRAPERS concurrent scrapers of /metrics (wrk, gzip as Prometheus asks) plus PUSH_RATE pushed latency
-# samples per second, for SECONDS, against the release daemon with CGROUPS real cgroups. Reports p50/p99 scrape
-# latency, the daemon's CPU, resident memory from the end of warm-up to the end, and pushed samples lost. See
-# bench/README.md.
+# samples per second, for SECONDS_RUN, against the release daemon with CGROUPS real cgroups. Reports p50/p99 scrape
+# latency, the daemon's CPU, resident memory from the end of warm-up to the end (and over time in
+# bench-out/load/rss.csv), and pushed samples lost. See bench/README.md.
 #
 # Usage (root): bench/load.sh
 # Environment:  IW_BIN (default .build-release/.../interference-watch), CGROUPS (1000), SECONDS_RUN (600), SCRAPERS (200),
 #               PUSH_RATE (5000), PUSH_BATCH (1000: one connection, so a batch per round trip must carry the rate while
 #               the scrapers keep the daemon busy), PUSH_LIMIT (20000, the daemon's --push.max-samples-per-second),
-#               WARMUP (30), PORT (19881)
+#               WARMUP (30), PORT (19881), RSS_EVERY (10: seconds between rows of bench-out/load/rss.csv)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 IW_BIN=${IW_BIN:-$repo/.build-release/x86_64-unknown-linux-gnu/release/interference-watch}
@@ -59,6 +59,19 @@ pusher=$!; pids+=("$pusher")
 wrk -t 2 -c 20 -d "${WARMUP}s" -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >/dev/null
 rss_start=$(rss); ticks_start=$(ticks); hz=$(getconf CLK_TCK)
 ( peak=0; while kill -0 "$daemon" 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$out/rss-peak"; sleep 5; done ) &
+pids+=("$!")
+# Resident memory over time (every RSS_EVERY seconds from the end of warm-up), so a long run can be shown flat:
+# VmRSS and its anonymous / file-backed parts (/proc/PID/status), and the anonymous memory smaps_rollup counts.
+RSS_EVERY=${RSS_EVERY:-10}
+echo "seconds,rss_kib,anon_kib,file_kib,smaps_anonymous_kib,threads" >"$out/rss.csv"
+( t0=$(date +%s); while kill -0 "$daemon" 2>/dev/null; do
+      line=$(awk '$1 == "VmRSS:" {r = $2} $1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2} $1 == "Threads:" {t = $2}
+                  END {print r "," a "," f "," t}' "/proc/$daemon/status" 2>/dev/null) || break
+      anon=$(awk '$1 == "Anonymous:" {print $2}' "/proc/$daemon/smaps_rollup" 2>/dev/null)
+      IFS=, read -r r a f t <<<"$line"
+      [ -n "$r" ] && echo "$(( $(date +%s) - t0 )),$r,$a,$f,$anon,$t" >>"$out/rss.csv"
+      sleep "$RSS_EVERY"
+  done ) &
 pids+=("$!")
 wrk -t 2 -c "$SCRAPERS" -d "${SECONDS_RUN}s" --timeout 30s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >"$out/wrk.txt"
 rss_end=$(rss); ticks_end=$(ticks)

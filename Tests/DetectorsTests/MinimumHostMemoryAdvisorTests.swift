@@ -114,7 +114,7 @@ struct MinimumHostMemoryAdvisorTests {
 
     static func cgroup(_ name: String, _ path: String, usage: UInt64, inactive: UInt64 = 0, limit: UInt64? = nil) -> WorkloadSample {
         WorkloadSample(name: name, kind: .container, cgroup: path, cgroupVersion: 2, usageBytes: usage, limitBytes: limit,
-                       swapBytes: 0, stat: ["inactive_file": inactive, "workingset_refault_anon": 0])
+                       swapBytes: 0, stat: [.inactiveFile: inactive, .workingsetRefaultAnon: 0])
     }
 
     @Test func workloadsCountTheirWorkingSetOnceAndTheRemainderIsTheRest() throws {

@@ -4,7 +4,7 @@ import Testing
 struct SignalModelTests {
     private func workload(swap: UInt64, majfault: UInt64, psiMicros: UInt64, oom: UInt64 = 0) -> WorkloadSample {
         WorkloadSample(name: "w", kind: .cgroup, cgroup: "/w", cgroupVersion: 1, usageBytes: 100, swapBytes: swap,
-                       stat: ["pgmajfault": majfault],
+                       stat: [.pgmajfault: majfault],
                        pressure: PSIStats(some: PSILine(avg10Percent: 0, avg60Percent: 0, avg300Percent: 0, totalMicroseconds: psiMicros), full: nil),
                        events: ["oom_kill": oom])
     }

@@ -19,7 +19,7 @@ struct StoredRecordTests {
                                                                     totalMicroseconds: 900_000))]),
         workloads: [
             WorkloadSample(name: "lab/s1", kind: .cgroup, cgroup: "/lab/s1", cgroupVersion: 1, usageBytes: 96 << 20,
-                           limitBytes: 48 << 20, swapBytes: 50 << 20, stat: ["pgmajfault": 5000, "inactive_file": 1 << 20],
+                           limitBytes: 48 << 20, swapBytes: 50 << 20, stat: [.pgmajfault: 5000, .inactiveFile: 1 << 20],
                            events: ["max": 3]),
             WorkloadSample(name: "web1", kind: .vm, cgroup: "/machine.slice/machine-qemu\\x2d1\\x2dweb1.scope", cgroupVersion: 2,
                            usageBytes: 1 << 30, highBytes: 900 << 20,

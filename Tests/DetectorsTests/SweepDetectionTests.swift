@@ -23,7 +23,7 @@ struct SweepDetectionTests {
             let workloads = (1...4).map { index in
                 WorkloadSample(name: "w\(index)", kind: .cgroup, cgroup: "/lab/s\(index)", cgroupVersion: 2,
                                usageBytes: 96 << 20, swapBytes: index == 2 ? swap : 0,
-                               stat: ["pgmajfault": index == 2 ? swap / 4096 : 0])
+                               stat: [.pgmajfault: index == 2 ? swap / 4096 : 0])
             }
             sweeps.append(Sweep(atSeconds: t, host: HostSample(meminfoBytes: ["MemTotal": 8 << 30, "MemAvailable": 1 << 30],
                                                                vmstat: ["pswpin": 0, "pswpout": swap / 4096]),

@@ -119,6 +119,6 @@ struct SweepMemoryReading: Sendable, Equatable {
     /// Anon refaults are pages read back from swap soon after they went there; pre-5.9 kernels count refaults only
     /// as one figure, which the page cache dominates, so there is no read-back counter on them.
     static func readBackCounter(_ sample: WorkloadSample, pageSizeBytes: UInt64) -> UInt64? {
-        sample.stat["workingset_refault_anon"].map { $0 * pageSizeBytes }
+        sample.stat[.workingsetRefaultAnon].map { $0 * pageSizeBytes }
     }
 }

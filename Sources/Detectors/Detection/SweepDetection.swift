@@ -109,9 +109,8 @@ public struct SweepDetection: Sendable {
         for group in self.groups {
             // A pushed sample that arrives now but claims a time long before the window is stale, not current.
             let oldest = from - self.windowSeconds
-            let mine = samples(group.name, from, to).filter { $0.atSeconds >= oldest }
-            let window = self.builders[group.name]!.window(startSeconds: from, endSeconds: to, samples: mine,
-                                                          previous: start, current: sweep)
+            let window = self.builders[group.name]!.window(startSeconds: from, endSeconds: to, samples: samples(group.name, from, to),
+                                                          notBeforeSeconds: oldest, previous: start, current: sweep)
             before += self.latest[group.name]?.findings ?? []
             let verdict = self.detectors[group.name]!.ingest(window)
             after += verdict.findings

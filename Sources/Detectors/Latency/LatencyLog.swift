@@ -4,12 +4,17 @@
 /// Samples are kept sorted by ``LatencySample/arrivalSeconds``; ``append(_:)`` clamps a sample that arrives with an
 /// earlier stamp than the last one (a wall clock stepped back) to that one, so the order and the window a sample
 /// falls in never depend on the clock going backwards.
+///
+/// Stored compactly: 40 bytes a sample (server names interned per group, an error's reason on the side) instead of
+/// a 104-byte ``LatencySample``, since a group pushed at 5,000 samples a second keeps its whole cap of them. The
+/// oldest samples are dropped by moving a start index, and the storage is compacted once an eighth of it is dead,
+/// so appending at the cap costs a constant amount per sample instead of moving every kept sample.
 public struct LatencyLog: Sendable, Equatable {
     /// How far back, from the newest arrival of a group, samples are kept.
     public let retentionSeconds: Double
     /// A hard cap per group whatever the retention, against a flood of pushes.
     public let maxSamplesPerGroup: Int
-    private var byGroup: [String: [LatencySample]] = [:]
+    private var byGroup: [String: GroupLog] = [:]
     /// The latest arrival stamp ``stamp(nowSeconds:)`` handed out.
     private var lastStampSeconds = -Double.infinity
 
@@ -30,20 +35,21 @@ public struct LatencyLog: Sendable, Equatable {
     /// Appends a sample stamped with its arrival (``LatencySample/recordedAtSeconds``) and drops what retention no
     /// longer covers.
     public mutating func append(_ sample: LatencySample) {
-        var sample = sample
-        var list = self.byGroup[sample.group] ?? []
-        self.byGroup[sample.group] = nil  // unique reference: the append below does not copy the array
-        if let last = list.last, last.arrivalSeconds > sample.arrivalSeconds {
-            sample.recordedAtSeconds = last.arrivalSeconds
+        self.append(contentsOf: CollectionOfOne(sample))
+    }
+
+    /// Appends samples in order, as ``append(_:)`` would one by one, looking each group up once per run of it.
+    public mutating func append(contentsOf samples: some Collection<LatencySample>) {
+        var index = samples.startIndex
+        while index != samples.endIndex {
+            let group = samples[index].group
+            var log = self.byGroup.removeValue(forKey: group) ?? GroupLog()  // unique: appends do not copy it
+            while index != samples.endIndex && samples[index].group == group {
+                log.append(samples[index], retentionSeconds: self.retentionSeconds, maxSamples: self.maxSamplesPerGroup)
+                index = samples.index(after: index)
+            }
+            self.byGroup[group] = log
         }
-        list.append(sample)
-        let newest = sample.arrivalSeconds
-        if list.count > self.maxSamplesPerGroup || list[0].arrivalSeconds < newest - self.retentionSeconds {
-            var drop = BinarySearch.firstIndex(in: list) { $0.arrivalSeconds >= newest - self.retentionSeconds }
-            drop = max(drop, list.count - self.maxSamplesPerGroup)
-            if drop > 0 { list.removeFirst(drop) }
-        }
-        self.byGroup[sample.group] = list
     }
 
     /// The arrival stamp for samples recorded now (`nowSeconds`, the wall clock), for every group alike.
@@ -56,10 +62,9 @@ public struct LatencyLog: Sendable, Equatable {
     public mutating func stamp(nowSeconds: Double) -> Double {
         if nowSeconds < self.lastStampSeconds - ClockStep.toleranceSeconds {
             for group in Array(self.byGroup.keys) {
-                var list = self.byGroup[group]!
-                self.byGroup[group] = nil
-                list.removeAll { $0.arrivalSeconds > nowSeconds }
-                self.byGroup[group] = list.isEmpty ? nil : list
+                var log = self.byGroup.removeValue(forKey: group)!  // unique: the cut does not copy it
+                log.dropArrivals(after: nowSeconds)
+                if log.count > 0 { self.byGroup[group] = log }
             }
             self.lastStampSeconds = nowSeconds
         } else {
@@ -70,14 +75,156 @@ public struct LatencyLog: Sendable, Equatable {
 
     /// The group's samples that arrived in `[from, to)`, in arrival order.
     public func samples(group: String, from: Double, to: Double) -> [LatencySample] {
-        guard let all = self.byGroup[group], from < to else { return [] }
-        let start = BinarySearch.firstIndex(in: all) { $0.arrivalSeconds >= from }
-        let end = BinarySearch.firstIndex(in: all) { $0.arrivalSeconds >= to }
-        return start < end ? Array(all[start..<end]) : []
+        guard let log = self.byGroup[group], from < to else { return [] }
+        return log.samples(group: group, from: from, to: to)
     }
 
     /// Every retained sample of every group, each group in arrival order, groups by name.
     public var all: [LatencySample] {
-        self.byGroup.keys.sorted().flatMap { self.byGroup[$0]! }
+        self.byGroup.keys.sorted().flatMap { self.byGroup[$0]!.samples(group: $0, from: -.infinity, to: .infinity) }
+    }
+
+    /// Retained samples, all groups.
+    public var count: Int { self.byGroup.values.reduce(0) { $0 + $1.count } }
+
+    public static func == (a: LatencyLog, b: LatencyLog) -> Bool {
+        a.retentionSeconds == b.retentionSeconds && a.maxSamplesPerGroup == b.maxSamplesPerGroup && a.all == b.all
+    }
+}
+
+/// One group's samples: `entries[start...]` are live, in arrival order.
+private struct GroupLog: Sendable {
+    /// A sample without its group; 40 bytes.
+    struct Entry: Sendable {
+        var seconds: Double
+        var serverSeconds: Double
+        var atSeconds: Double
+        var recordedAtSeconds: Double
+        /// Index into `servers`.
+        var server: UInt32
+        /// Source (2 bits), outcome (2 bits: success, timeout, error), has server seconds, has recorded time.
+        var flags: UInt32
+
+        var arrivalSeconds: Double { self.flags & Self.hasRecorded != 0 ? self.recordedAtSeconds : self.atSeconds }
+
+        static let hasServerSeconds: UInt32 = 1 << 4
+        static let hasRecorded: UInt32 = 1 << 5
+    }
+
+    private(set) var entries: [Entry] = []
+    private var start = 0
+    /// Samples dropped from the front since the log began: `dropped + i` is entry `start + i`'s sequence number.
+    private var dropped = 0
+    private var servers: [String] = []
+    private var serverIndex: [String: UInt32] = [:]
+    /// Error reasons by sequence number (errors are rare; a reason can be any pushed string, so it is not interned).
+    private var reasons: [Int: String] = [:]
+
+    var count: Int { self.entries.count - self.start }
+
+    mutating func append(_ sample: LatencySample, retentionSeconds: Double, maxSamples: Int) {
+        var sample = sample
+        if let last = self.entries.last, self.count > 0, last.arrivalSeconds > sample.arrivalSeconds {
+            sample.recordedAtSeconds = last.arrivalSeconds
+        }
+        let server: UInt32
+        if let known = self.serverIndex[sample.server] {
+            server = known
+        } else {
+            server = UInt32(self.servers.count)
+            self.servers.append(sample.server)
+            self.serverIndex[sample.server] = server
+        }
+        var flags = UInt32(Self.sourceCode(sample.source))
+        switch sample.outcome {
+        case .success: break
+        case .timeout: flags |= 1 << 2
+        case .error(let reason):
+            flags |= 2 << 2
+            self.reasons[self.dropped + self.count] = reason
+        }
+        if sample.serverSeconds != nil { flags |= Entry.hasServerSeconds }
+        if sample.recordedAtSeconds != nil { flags |= Entry.hasRecorded }
+        self.entries.append(Entry(seconds: sample.seconds, serverSeconds: sample.serverSeconds ?? 0, atSeconds: sample.atSeconds,
+                                  recordedAtSeconds: sample.recordedAtSeconds ?? 0, server: server, flags: flags))
+        let newest = sample.arrivalSeconds
+        if self.count > maxSamples || self.entries[self.start].arrivalSeconds < newest - retentionSeconds {
+            var drop = self.firstIndex(arrivedAtOrAfter: newest - retentionSeconds) - self.start
+            drop = max(drop, self.count - maxSamples)
+            if drop > 0 { self.dropFront(drop) }
+        }
+    }
+
+    func samples(group: String, from: Double, to: Double) -> [LatencySample] {
+        let lower = self.firstIndex(arrivedAtOrAfter: from), upper = self.firstIndex(arrivedAtOrAfter: to)
+        guard lower < upper else { return [] }
+        var result: [LatencySample] = []
+        result.reserveCapacity(upper - lower)
+        for index in lower..<upper {
+            let entry = self.entries[index]
+            let outcome: LatencySample.Outcome
+            switch (entry.flags >> 2) & 3 {
+            case 0: outcome = .success
+            case 1: outcome = .timeout
+            default: outcome = .error(self.reasons[self.dropped + index - self.start] ?? "")
+            }
+            result.append(LatencySample(
+                group: group, server: self.servers[Int(entry.server)], source: Self.source(entry.flags & 3),
+                seconds: entry.seconds, serverSeconds: entry.flags & Entry.hasServerSeconds != 0 ? entry.serverSeconds : nil,
+                outcome: outcome, atSeconds: entry.atSeconds,
+                recordedAtSeconds: entry.flags & Entry.hasRecorded != 0 ? entry.recordedAtSeconds : nil))
+        }
+        return result
+    }
+
+    /// Drops the samples that arrived after `seconds` (the newest ones: a clock stepped back left them in its future).
+    mutating func dropArrivals(after seconds: Double) {
+        var low = self.start, high = self.entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if self.entries[mid].arrivalSeconds > seconds { high = mid } else { low = mid + 1 }
+        }
+        guard low < self.entries.count else { return }
+        let firstDroppedSequence = self.dropped + low - self.start
+        self.entries.removeSubrange(low...)
+        if !self.reasons.isEmpty { self.reasons = self.reasons.filter { $0.key < firstDroppedSequence } }
+    }
+
+    /// The first live index whose arrival is at or after `seconds` (`entries.count` when none).
+    private func firstIndex(arrivedAtOrAfter seconds: Double) -> Int {
+        var low = self.start, high = self.entries.count
+        while low < high {
+            let mid = (low + high) / 2
+            if self.entries[mid].arrivalSeconds >= seconds { high = mid } else { low = mid + 1 }
+        }
+        return low
+    }
+
+    private mutating func dropFront(_ count: Int) {
+        self.start += count
+        self.dropped += count
+        // Compact once an eighth is dead (and at least a few thousand entries): each move of the live entries is
+        // paid for by the appends that made that much dead space. Reasons of dropped errors go at the same time.
+        if self.start == self.entries.count || (self.start >= 4096 && self.start * 8 >= self.entries.count) {
+            self.entries.removeFirst(self.start)
+            self.start = 0
+            if !self.reasons.isEmpty { self.reasons = self.reasons.filter { $0.key >= self.dropped } }
+        }
+    }
+
+    private static func sourceCode(_ source: LatencySample.Source) -> UInt8 {
+        switch source {
+        case .probe: 0
+        case .scrape: 1
+        case .push: 2
+        }
+    }
+
+    private static func source(_ code: UInt32) -> LatencySample.Source {
+        switch code {
+        case 0: .probe
+        case 1: .scrape
+        default: .push
+        }
     }
 }

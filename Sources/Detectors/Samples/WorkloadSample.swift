@@ -20,7 +20,7 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
     /// v2 `memory.swap.current`, v1 `memory.memsw.usage_in_bytes - memory.usage_in_bytes`, or summed VmSwap.
     public var swapBytes: UInt64?
     /// `memory.stat`, selected keys (v1 hierarchical `total_*` keys stored under the v2-style name).
-    public var stat: [String: UInt64]
+    public var stat: MemoryStat
     /// `memory.pressure` (v2, or the unified hierarchy of a v1 hybrid host).
     public var pressure: PSIStats?
     /// v2 `memory.events` (`low`, `high`, `max`, `oom`, `oom_kill`); on v1 `oom_kill` from `memory.oom_control` and
@@ -29,7 +29,7 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
 
     public init(name: String, kind: WorkloadKind, cgroup: String, cgroupVersion: Int,
                 usageBytes: UInt64? = nil, limitBytes: UInt64? = nil, highBytes: UInt64? = nil,
-                swapBytes: UInt64? = nil, stat: [String: UInt64] = [:], pressure: PSIStats? = nil,
+                swapBytes: UInt64? = nil, stat: MemoryStat = [:], pressure: PSIStats? = nil,
                 events: [String: UInt64] = [:]) {
         self.name = name
         self.kind = kind
@@ -47,17 +47,17 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
     /// Usage minus inactive page cache (cAdvisor's working set): what the workload cannot easily give back; `nil`
     /// without both figures.
     public var workingSetBytes: UInt64? {
-        guard let usage = self.usageBytes, let inactive = self.stat["inactive_file"] else { return nil }
+        guard let usage = self.usageBytes, let inactive = self.stat[.inactiveFile] else { return nil }
         return usage > inactive ? usage - inactive : 0
     }
 
     /// Major faults: `memory.stat` `pgmajfault`.
-    public var majorFaults: UInt64? { self.stat["pgmajfault"] }
+    public var majorFaults: UInt64? { self.stat[.pgmajfault] }
     /// Refaults of evicted pages, anon plus file (`workingset_refault_anon` + `_file`, or the pre-5.9 single key).
     public var refaults: UInt64? {
-        let anon = self.stat["workingset_refault_anon"], file = self.stat["workingset_refault_file"]
+        let anon = self.stat[.workingsetRefaultAnon], file = self.stat[.workingsetRefaultFile]
         if anon != nil || file != nil { return (anon ?? 0) + (file ?? 0) }
-        return self.stat["workingset_refault"]
+        return self.stat[.workingsetRefault]
     }
 
     private enum CodingKeys: String, CodingKey {
@@ -75,7 +75,7 @@ public struct WorkloadSample: Sendable, Equatable, Codable {
         self.limitBytes = try c.decodeIfPresent(UInt64.self, forKey: .limitBytes)
         self.highBytes = try c.decodeIfPresent(UInt64.self, forKey: .highBytes)
         self.swapBytes = try c.decodeIfPresent(UInt64.self, forKey: .swapBytes)
-        self.stat = try c.decodeIfPresent([String: UInt64].self, forKey: .stat) ?? [:]
+        self.stat = try c.decodeIfPresent(MemoryStat.self, forKey: .stat) ?? [:]
         self.pressure = try c.decodeIfPresent(PSIStats.self, forKey: .pressure)
         self.events = try c.decodeIfPresent([String: UInt64].self, forKey: .events) ?? [:]
     }

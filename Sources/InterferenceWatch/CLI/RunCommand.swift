@@ -174,7 +174,9 @@ struct RunCommand: AsyncParsableCommand {
         // The sweep's consumers, each on its own stream.
         let advice = HostMemoryAdvice(settings: try self.adviceOptions.settings(config: config.advice, pageSizeBytes: UInt64(pageSizeBytes)),
                                       state: learned.advice)
-        let recorder = LatencyRecorder()
+        // Detection reads each window's samples once, when it closes; a few windows back is all it can ask for,
+        // and an hour of pushed samples was most of the daemon's memory under load.
+        let recorder = LatencyRecorder(retentionSeconds: max(300, 4 * settings.detectionWindowSeconds))
         recorder.declare(groups: config.groups)
         recorder.setSink { writer.enqueue(.samples($0)) }
         let engine = DetectionEngine(

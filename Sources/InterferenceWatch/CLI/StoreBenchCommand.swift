@@ -38,9 +38,9 @@ struct StoreBenchCommand: ParsableCommand {
         let writer = HistoryWriter(database: database, retention: HistoryRetention(maxAgeSeconds: 1e12), logger: logger)
         let meminfoKeys = Self.keys("/proc/meminfo", separator: ":")
         let vmstatKeys = Self.keys("/proc/vmstat", separator: " ")
-        let statKeys = ["anon", "file", "shmem", "file_dirty", "file_writeback", "inactive_anon", "active_anon", "inactive_file",
-                        "active_file", "unevictable", "pgfault", "pgmajfault", "workingset_refault_anon", "workingset_refault_file",
-                        "workingset_activate_anon", "workingset_activate_file", "pgscan", "pgsteal", "swapcached"]
+        let statKeys: [MemoryStat.Key] = [.anon, .file, .shmem, .fileDirty, .fileWriteback, .inactiveAnon, .activeAnon, .inactiveFile,
+                                          .activeFile, .unevictable, .pgfault, .pgmajfault, .workingsetRefaultAnon, .workingsetRefaultFile,
+                                          .workingsetActivateAnon, .workingsetActivateFile, .pgscan, .pgsteal, .swapcached]
         let groups = (0..<max(1, self.servers / 4)).map { g in
             SweepDetection.Group(name: "g\(g)", servers: (0..<4).map { "g\(g)s\($0)" },
                                  workloadOfServer: Dictionary(uniqueKeysWithValues: (0..<4).map { ("g\(g)s\($0)", "w\(g * 4 + $0)") }))
@@ -69,7 +69,7 @@ struct StoreBenchCommand: ParsableCommand {
                                                   totalMicroseconds: UInt64(second) * 1200), full: nil)
             var samples: [WorkloadSample] = []
             for w in 0..<self.workloads {
-                var stat: [String: UInt64] = [:]
+                var stat = MemoryStat()
                 for (index, key) in statKeys.enumerated() { stat[key] = counters[vmstatKeys.count + w * statKeys.count + index] }
                 let mine = squeezed && w == 1
                 samples.append(WorkloadSample(name: "w\(w)", kind: .container, cgroup: "/system.slice/docker-w\(w).scope", cgroupVersion: 2,

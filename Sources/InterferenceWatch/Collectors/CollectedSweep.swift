@@ -6,6 +6,9 @@ import Detectors
 /// Immutable once published; `/metrics` renders the latest one at scrape time. Rendering from a finished sweep
 /// (instead of updating long-lived gauges) means a workload that disappears simply stops appearing, with no
 /// unregister bookkeeping.
+///
+/// The forwarding properties yield the stored value in place (`_modify`): with only `get`/`set`, every
+/// `snapshot.workloads.append(...)` or `.sort` copied the whole array of 1000 samples first.
 struct CollectedSweep: Sendable, Equatable {
     /// The record history stores and replay reads.
     var sweep = Sweep()
@@ -33,17 +36,20 @@ struct CollectedSweep: Sendable, Equatable {
     var host: HostSample {
         get { self.sweep.host }
         set { self.sweep.host = newValue }
+        _modify { yield &self.sweep.host }
     }
 
     /// ``Sweep/workloads``: label order (cgroup, type, workload) once the sweep ends.
     var workloads: [WorkloadSample] {
         get { self.sweep.workloads }
         set { self.sweep.workloads = newValue }
+        _modify { yield &self.sweep.workloads }
     }
 
     /// ``Sweep/vms``, sorted by name.
     var vms: [VMSample] {
         get { self.sweep.vms }
         set { self.sweep.vms = newValue }
+        _modify { yield &self.sweep.vms }
     }
 }

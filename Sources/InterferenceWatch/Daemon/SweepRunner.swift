@@ -83,7 +83,21 @@ final class SweepRunner {
         }
         self.reader.endSweep()
         // Label order (cgroup, type, workload): the exposition then needs no sort at scrape time.
-        snapshot.workloads.sort { ($0.cgroup, $0.kind.rawValue, $0.name) < ($1.cgroup, $1.kind.rawValue, $1.name) }
+        Self.sortInLabelOrder(&snapshot.workloads)
         return snapshot
+    }
+
+    /// Sorts by (cgroup, type, workload). The discovery walk lists cgroups in name order, so the list is usually
+    /// sorted already and one pass checks it; otherwise indexes are sorted and the samples moved once, since
+    /// sorting the samples themselves copied each one (and retained its strings) at every comparison.
+    static func sortInLabelOrder(_ workloads: inout [WorkloadSample]) {
+        func less(_ a: Int, _ b: Int) -> Bool {
+            if workloads[a].cgroup != workloads[b].cgroup { return workloads[a].cgroup < workloads[b].cgroup }
+            if workloads[a].kind != workloads[b].kind { return workloads[a].kind.rawValue < workloads[b].kind.rawValue }
+            return workloads[a].name < workloads[b].name
+        }
+        guard workloads.count > 1, (1..<workloads.count).contains(where: { less($0, $0 - 1) }) else { return }
+        let order = workloads.indices.sorted { less($0, $1) }
+        workloads = order.map { workloads[$0] }
     }
 }

@@ -1,5 +1,6 @@
 import CZlib
 import Foundation
+import NIOCore
 
 /// gzip (RFC 1952) with zlib, for `/metrics` answered to a scraper that sends `Accept-Encoding: gzip` (Prometheus
 /// always does; node_exporter answers compressed too). Compressed once per sweep, so the cost is per sweep, not per
@@ -32,6 +33,34 @@ enum Gzip {
         }
         guard status == Z_STREAM_END else { throw GzipError(code: status) }
         output.removeLast(bound - Int(stream.total_out))
+        return output
+    }
+
+    /// The bytes `compress` was given back; `sizeHint` is the expected size (the plain body's, when known).
+    static func decompress(_ input: ByteBuffer, sizeHint: Int) throws -> [UInt8] {
+        var stream = z_stream()
+        var status = inflateInit2_(&stream, 15 + 16, ZLIB_VERSION, Int32(MemoryLayout<z_stream>.size))
+        guard status == Z_OK else { throw GzipError(code: status) }
+        defer { inflateEnd(&stream) }
+        var output = [UInt8](repeating: 0, count: max(sizeHint, input.readableBytes * 4, 4096))
+        var produced = 0
+        status = input.withUnsafeReadableBytes { source in
+            stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: UInt8.self))
+            stream.avail_in = UInt32(source.count)
+            while true {
+                if produced == output.count { output += [UInt8](repeating: 0, count: output.count) }
+                let code = output.withUnsafeMutableBufferPointer { destination in
+                    stream.next_out = destination.baseAddress! + produced
+                    stream.avail_out = UInt32(destination.count - produced)
+                    let code = inflate(&stream, Z_NO_FLUSH)
+                    produced = destination.count - Int(stream.avail_out)
+                    return code
+                }
+                if code != Z_OK { return code }
+            }
+        }
+        guard status == Z_STREAM_END else { throw GzipError(code: status) }
+        output.removeLast(output.count - produced)
         return output
     }
 

@@ -49,7 +49,7 @@ enum HTTPRoutes {
             }
             var headers: HTTPFields = [.contentType: ExpositionWriter.contentType, .vary: "Accept-Encoding"]
             if gzipped { headers[.contentEncoding] = "gzip" }
-            return Response(status: .ok, headers: headers, body: self.chunkedBody(bytes))
+            return Response(status: .ok, headers: headers, body: ResponseBody(byteBuffer: bytes))
         }
         router.get("/") { _, _ -> Response in
             Response(status: .ok, headers: [.contentType: "text/html; charset=utf-8"],
@@ -93,25 +93,6 @@ enum HTTPRoutes {
     /// `POST /api/v1/samples` (behind ``WebAccessMiddleware``, as every state-changing route).
     static func addPush<Context: RequestContext>(_ intake: PushIntake, to router: Router<Context>) {
         router.post(RouterPath(PushIntake.path)) { request, _ -> Response in try await intake.handle(request) }
-    }
-
-    /// Bytes per write of a response body.
-    static let chunkSizeBytes = 64 * 1024
-
-    /// A body that sends `bytes` in ``chunkSizeBytes`` pieces with a `Content-Length`.
-    ///
-    /// A multi-megabyte exposition copied whole into one `ByteBuffer` would double the scrape's peak memory; each
-    /// write waits for the connection to take the previous piece, so at most a few pieces exist beside the render.
-    static func chunkedBody(_ bytes: [UInt8]) -> ResponseBody {
-        ResponseBody(contentLength: bytes.count) { writer in
-            var start = 0
-            while start < bytes.count {
-                let end = min(start + self.chunkSizeBytes, bytes.count)
-                try await writer.write(ByteBuffer(bytes: bytes[start..<end]))
-                start = end
-            }
-            try await writer.finish(nil)
-        }
     }
 
     /// The status page from the live state and the last hour of history.

@@ -104,11 +104,11 @@ struct SweepRenderer {
             set.add("workload_memory_working_set_bytes", .gauge,
                     "Usage minus inactive file cache: the memory the workload cannot easily give back.",
                     labels, w.workingSetBytes)
-            set.add("workload_memory_anon_bytes", .gauge, "Anonymous memory (memory.stat anon, v1 total_rss).", labels, w.stat["anon"])
-            set.add("workload_memory_file_bytes", .gauge, "Page cache (memory.stat file, v1 total_cache).", labels, w.stat["file"])
+            set.add("workload_memory_anon_bytes", .gauge, "Anonymous memory (memory.stat anon, v1 total_rss).", labels, w.stat[.anon])
+            set.add("workload_memory_file_bytes", .gauge, "Page cache (memory.stat file, v1 total_cache).", labels, w.stat[.file])
             set.add("workload_major_faults_total", .counter, "Page faults that needed disk I/O (memory.stat pgmajfault).",
                     labels, w.majorFaults)
-            set.add("workload_page_faults_total", .counter, "All page faults (memory.stat pgfault).", labels, w.stat["pgfault"])
+            set.add("workload_page_faults_total", .counter, "All page faults (memory.stat pgfault).", labels, w.stat[.pgfault])
             set.add("workload_workingset_refaults_total", .counter,
                     "Evicted pages faulted back in (memory.stat workingset_refault_anon + _file).", labels, w.refaults)
             if let pressure = w.pressure {

@@ -103,7 +103,6 @@ final class LatencyRecorder: Sendable {
             stamped.reserveCapacity(samples.count)
             for var sample in samples {
                 sample.recordedAtSeconds = arrival
-                state.log.append(sample)
                 stamped.append(sample)
                 switch sample.outcome {
                 case .success:
@@ -114,6 +113,7 @@ final class LatencyRecorder: Sendable {
                     state.probeErrors[ErrorKey(group: sample.group, server: sample.server, reason: "error"), default: 0] += 1
                 }
             }
+            state.log.append(contentsOf: stamped)
             // In the lock, so the sink (history) sees batches in arrival order; it only queues.
             state.sink?(stamped)
         }

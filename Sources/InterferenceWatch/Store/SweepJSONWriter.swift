@@ -111,7 +111,7 @@ struct SweepJSONWriter {
         self.optional("highBytes", w.highBytes)
         self.optional("swapBytes", w.swapBytes)
         self.key("stat")
-        self.unsignedMap(w.stat)
+        self.memoryStat(w.stat)
         if let pressure = w.pressure {
             self.key("pressure")
             self.psi(pressure)
@@ -218,6 +218,18 @@ struct SweepJSONWriter {
         for (index, key) in map.keys.sorted().enumerated() {
             self.key(key, first: index == 0)
             self.unsigned(map[key]!)
+        }
+        self.close()
+    }
+
+    /// The table iterates in name order, which is the sorted order ``unsignedMap(_:)`` writes.
+    private mutating func memoryStat(_ stat: MemoryStat) {
+        self.open()
+        var first = true
+        stat.forEach { key, value in
+            self.key(key.name, first: first)
+            first = false
+            self.unsigned(value)
         }
         self.close()
     }

@@ -13,21 +13,21 @@ public enum CgroupValueParser {
 
     private static let max = Array("max".utf8)
 
-    /// An unsigned integer; `nil` and an issue naming `path` otherwise.
-    public static func unsigned(_ bytes: UnsafeBufferPointer<UInt8>, path: String) -> (value: UInt64?, issue: ParseIssue?) {
+    /// An unsigned integer; `nil` and an issue naming `path` otherwise (`path` is only evaluated then).
+    public static func unsigned(_ bytes: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String) -> (value: UInt64?, issue: ParseIssue?) {
         let text = LineScanner.trimmed(bytes)
         if let value = LineScanner.unsigned(text) { return (value, nil) }
-        return (nil, ParseIssue(path: path, line: 1,
+        return (nil, ParseIssue(path: path(), line: 1,
                                 message: "expected an unsigned integer, got \"\(LineScanner.string(text))\""))
     }
 
     /// A limit: `nil` when unlimited (`max`, or a v1 value at or above ``v1UnlimitedThreshold``) or malformed (with
     /// an issue).
-    public static func limit(_ bytes: UnsafeBufferPointer<UInt8>, path: String) -> (value: UInt64?, issue: ParseIssue?) {
+    public static func limit(_ bytes: UnsafeBufferPointer<UInt8>, path: @autoclosure () -> String) -> (value: UInt64?, issue: ParseIssue?) {
         let text = LineScanner.trimmed(bytes)
         if LineScanner.equals(text, self.max) { return (nil, nil) }
         guard let value = LineScanner.unsigned(text) else {
-            return (nil, ParseIssue(path: path, line: 1,
+            return (nil, ParseIssue(path: path(), line: 1,
                                     message: "expected an unsigned integer or \"max\", got \"\(LineScanner.string(text))\""))
         }
         return (value >= self.v1UnlimitedThreshold ? nil : value, nil)

@@ -37,10 +37,12 @@ public enum WorkloadClassifier {
         let parent = components.count >= 2 ? components[components.count - 2] : nil
 
         if last.hasPrefix("libpod-conmon-") || last.hasPrefix("crio-conmon-") { return .ignore }
-        for prefix in ["docker-", "libpod-", "cri-containerd-", "crio-"] where last.hasPrefix(prefix) {
-            var id = last.dropFirst(prefix.count)
-            if id.hasSuffix(".scope") { id = id.dropLast(6) }
-            if Self.isContainerID(id) { return .workload(Classification(name: String(id.prefix(12)), kind: .container)) }
+        // On UTF-8 bytes: a 1000-container host classifies 1000 names every sweep, and walking Characters cost more
+        // than reading the cgroup. An id is ASCII hex, so a name that differs char-wise fails `isContainerID` either way.
+        for prefix in Self.containerPrefixes where last.utf8.starts(with: prefix) {
+            var id = last.utf8.dropFirst(prefix.count)
+            if id.count > Self.scope.count && id.suffix(Self.scope.count).elementsEqual(Self.scope) { id = id.dropLast(Self.scope.count) }
+            if Self.isContainerID(id) { return .workload(Classification(name: String(decoding: id.prefix(12), as: UTF8.self), kind: .container)) }
         }
         if Self.isContainerID(last) {
             if parent == "docker" || components.contains(where: { $0.hasPrefix("kubepods") }) {
@@ -66,9 +68,16 @@ public enum WorkloadClassifier {
 
     /// Container ids are 64 lowercase hex digits; accept 32 or more to cover runtimes with shorter ids.
     public static func isContainerID(_ text: Substring) -> Bool {
-        guard text.utf8.count >= 32 else { return false }
-        return text.utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+        self.isContainerID(text.utf8)
     }
+
+    private static func isContainerID(_ utf8: Substring.UTF8View) -> Bool {
+        guard utf8.count >= 32 else { return false }
+        return utf8.allSatisfy { ($0 >= 48 && $0 <= 57) || ($0 >= 97 && $0 <= 102) }
+    }
+
+    private static let containerPrefixes = ["docker-", "libpod-", "cri-containerd-", "crio-"].map { Array($0.utf8) }
+    private static let scope = Array(".scope".utf8)
 
     /// `qemu-3-web-1` (libvirt ≥ 4.x adds the domain id) gives `web-1`; `qemu-web-1` (older libvirt) gives `web-1`.
     public static func libvirtDomainName(fromMachine machine: String) -> String? {

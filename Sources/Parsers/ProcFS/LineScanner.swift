@@ -59,10 +59,58 @@ public enum LineScanner {
         return value
     }
 
+    /// Whitespace-separated fields of a line, one at a time, with no array (see ``fields(_:limit:)``).
+    public struct Fields: IteratorProtocol {
+        private let line: UnsafeBufferPointer<UInt8>
+        private var index = 0
+
+        public init(_ line: UnsafeBufferPointer<UInt8>) { self.line = line }
+
+        @inline(__always)
+        public mutating func next() -> UnsafeBufferPointer<UInt8>? {
+            let count = self.line.count
+            while self.index < count && (self.line[self.index] == space || self.line[self.index] == tab) { self.index += 1 }
+            let start = self.index
+            while self.index < count && self.line[self.index] != space && self.line[self.index] != tab { self.index += 1 }
+            return self.index > start ? UnsafeBufferPointer(rebasing: self.line[start..<self.index]) : nil
+        }
+    }
+
     /// Parses a decimal number such as PSI's `0.25`.
+    ///
+    /// `digits[.digits]` with at most 15 digits (what the kernel prints) is computed as an integer over a power of
+    /// ten: both are exact doubles, and IEEE division rounds correctly, so the result is the one `strtod` gives.
+    /// Anything else (a sign, an exponent, `nan`) goes through `Double(String)`.
     public static func double(_ bytes: UnsafeBufferPointer<UInt8>) -> Double? {
         guard bytes.count > 0, bytes.count < 64 else { return nil }
+        var mantissa: UInt64 = 0
+        var digits = 0, fractionDigits = 0
+        var point = false, simple = bytes.count <= 16
+        for byte in bytes where simple {
+            if byte == UInt8(ascii: ".") {
+                if point || digits == 0 { simple = false }
+                point = true
+                continue
+            }
+            let digit = byte &- UInt8(ascii: "0")
+            guard digit < 10 else {
+                simple = false
+                break
+            }
+            mantissa = mantissa * 10 + UInt64(digit)
+            digits += 1
+            if point { fractionDigits += 1 }
+        }
+        if simple && digits > 0 && digits <= 15 && (!point || fractionDigits > 0) {
+            return Double(mantissa) / Self.powersOfTen[fractionDigits]
+        }
         return Double(String(decoding: bytes, as: UTF8.self))
+    }
+
+    private static let powersOfTen: [Double] = (0...16).map { exponent in
+        var value = 1.0
+        for _ in 0..<exponent { value *= 10 }
+        return value
     }
 
     /// Byte-wise equality with an ASCII literal's bytes.

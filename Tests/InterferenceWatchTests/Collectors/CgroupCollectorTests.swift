@@ -29,7 +29,7 @@ struct CgroupCollectorFixtureTests {
         #expect(limited.usageBytes == 268_435_456)
         #expect(limited.limitBytes == 268_435_456)
         #expect(limited.swapBytes == 402_653_184 - 268_435_456)  // memsw minus usage
-        #expect(limited.stat["anon"] == 251_658_240)  // total_rss
+        #expect(limited.stat[.anon] == 251_658_240)  // total_rss
         #expect(limited.majorFaults == 40211)
         #expect(limited.events == ["max": 51234, "oom_kill": 1])
         #expect(limited.pressure == nil)  // 4.15: no PSI anywhere
@@ -73,7 +73,7 @@ struct CgroupCollectorEdgeTests {
         try tree.write("system.slice/a.service/memory.pressure", "some avg10=0.00 avg60=0.00 avg300=0.00 total=12\n")
         let (snapshot, issues) = try collect(root: tree.root)
         let workload = try #require(snapshot.workloads.first)
-        #expect(workload.stat == ["anon": 100, "pgmajfault": 7])
+        #expect(workload.stat == [.anon: 100, .pgmajfault: 7])
         #expect(workload.usageBytes == 4096)
         #expect(issues.count == 1)
         #expect(issues.first?.path == tree.root + "/system.slice/a.service/memory.stat")
@@ -143,6 +143,47 @@ struct CgroupCollectorEdgeTests {
         #expect(try reader.string(at: "/proc/self/stat").hasPrefix(String(first.prefix(while: { $0 != " " }))))
         reader.endSweep()
         #expect(reader.openFileCount == 1)
+    }
+
+    /// sysfs is kernfs, as cgroupfs is: descriptors kept per file set, read to their first short read.
+    @Test func fileSetsAreReadByIndexKeptAndClosedWhenUnused() throws {
+        let cpu = "/sys/devices/system/cpu", topology = "/sys/devices/system/cpu/cpu0/topology"
+        let files = [(cpu, ["online", "possible", "present"]), (topology, ["core_id", "physical_package_id"])]
+        let plain = CachedFileReader(keepOpen: false)
+        let expected = try files.map { dir, names in try names.map { try plain.string(at: dir + "/" + $0) } }
+        let reader = CachedFileReader()
+        func read(_ order: [Int]) throws -> [[String]] {
+            var seen = expected.map { $0.map { _ in "" } }
+            for set in order {
+                let (dir, names) = files[set]
+                let handle = reader.directory(dir, fileCount: names.count)
+                for (index, name) in names.enumerated() {
+                    seen[set][index] = try reader.withContents(of: index, in: handle, path: { dir + "/" + name }) {
+                        String(decoding: $0, as: UTF8.self)
+                    }
+                }
+            }
+            return seen
+        }
+        reader.beginSweep()
+        #expect(try read([0, 1]) == expected)
+        reader.endSweep()
+        #expect(reader.openFileCount == 5)
+        // The other order, then one set alone: each name still gets its own file, and the unused set is closed.
+        reader.beginSweep()
+        #expect(try read([1, 0]) == expected)
+        reader.endSweep()
+        reader.beginSweep()
+        #expect(try read([1])[1] == expected[1])
+        reader.endSweep()
+        #expect(reader.openFileCount == 2)
+        reader.beginSweep()
+        #expect(try read([0, 1]) == expected)
+        reader.endSweep()
+        #expect(reader.openFileCount == 5)
+        #expect(throws: FileReadError.missing(path: cpu + "/no-such-file")) {
+            try reader.withContents(of: 3, in: reader.directory(cpu, fileCount: 4), path: { cpu + "/no-such-file" }) { _ in () }
+        }
     }
 
     @Test func noHierarchyIsNoData() throws {

@@ -116,14 +116,11 @@ struct NewKernelLinesTests {
         }
         #expect(parsed.values == ["pswpin": 12, "brand_new": 7])
         #expect(parsed.issues.map(\.line) == [3])
-        var kept: [String: UInt64] = [:]
-        let issues = withBytes("anon 4096\nsome_v7_key 1 extra\npgmajfault -3\n") { bytes in
-            KeyValueParser.scan(bytes, path: "memory.stat", isKnown: { MemoryStatKeys.v2.canonical($0) != nil }) { key, value in
-                if let name = MemoryStatKeys.v2.canonical(key) { kept[name] = value }
-            }
+        let stat = withBytes("anon 4096\nsome_v7_key 1 extra\npgmajfault -3\n") {
+            MemoryStatParser.parse($0, path: "memory.stat", keys: .v2)
         }
-        #expect(kept == ["anon": 4096])
-        #expect(issues.map(\.line) == [3])
+        #expect(stat.stat == [.anon: 4096])
+        #expect(stat.issues.map(\.line) == [3])
     }
 
     /// Through the collectors and the sweep: a tree whose files carry lines from a newer kernel reads clean.

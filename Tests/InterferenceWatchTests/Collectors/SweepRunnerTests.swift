@@ -1,6 +1,7 @@
 import Detectors
 import InMemoryLogging
 import Logging
+import TestKit
 import Testing
 
 @testable import InterferenceWatch
@@ -26,6 +27,27 @@ private final class ScriptedCollector: Collector {
 }
 
 struct SweepRunnerTests {
+    /// Against sorting by the label tuple, on shuffled lists with ties in cgroup and type (process groups have no
+    /// cgroup), and on an already sorted one.
+    @Test func workloadsEndInLabelOrder() {
+        let kinds: [WorkloadKind] = [.container, .process, .service, .vm, .cgroup]
+        for seed in UInt64(1)...50 {
+            var random = TestRandom(seed: seed)
+            var workloads = (0..<Int(random.next() % 40)).map { _ in
+                let kind = kinds[Int(random.next() % UInt64(kinds.count))]
+                return WorkloadSample(name: "w\(random.next() % 5)", kind: kind,
+                                      cgroup: kind == .process ? "" : "/s.slice/c\(random.next() % 8)", cgroupVersion: 1)
+            }
+            let expected = workloads.sorted { ($0.cgroup, $0.kind.rawValue, $0.name) < ($1.cgroup, $1.kind.rawValue, $1.name) }
+            SweepRunner.sortInLabelOrder(&workloads)
+            #expect(workloads.map { [$0.cgroup, $0.kind.rawValue, $0.name] } == expected.map { [$0.cgroup, $0.kind.rawValue, $0.name] },
+                    "seed \(seed)")
+            let sorted = workloads
+            SweepRunner.sortInLabelOrder(&workloads)
+            #expect(workloads == sorted, "seed \(seed): sorting a sorted list changed it")
+        }
+    }
+
     @Test func aFailingCollectorIsCountedAndTheOthersStillRun() {
         let logs = InMemoryLogHandler()
         let failing = ScriptedCollector(name: "bad")

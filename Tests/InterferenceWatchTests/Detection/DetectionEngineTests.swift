@@ -35,7 +35,7 @@ struct DetectionEngineTests {
         snapshot.host = HostSample(meminfoBytes: ["MemTotal": 8 << 30, "MemAvailable": 1 << 30], vmstat: ["pswpin": 0, "pswpout": 0])
         for (name, swap, faults) in [("named-s1", UInt64(0), UInt64(0)), ("lab/s2", s2Swap, s2Faults), ("web-1", 0, 0), ("lab/s4", 0, 0), ("other", 0, 0)] {
             snapshot.workloads.append(WorkloadSample(name: name, kind: .cgroup, cgroup: "/" + name, cgroupVersion: 1,
-                                                     usageBytes: 100 << 20, swapBytes: swap, stat: ["pgmajfault": faults]))
+                                                     usageBytes: 100 << 20, swapBytes: swap, stat: [.pgmajfault: faults]))
         }
         return snapshot
     }

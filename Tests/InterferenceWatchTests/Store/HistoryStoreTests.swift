@@ -26,7 +26,7 @@ struct HistoryStoreTests {
                 faults[w] += rng.next() % 50
                 return WorkloadSample(name: "w\(w)", kind: .container, cgroup: "/docker/w\(w)", cgroupVersion: 2,
                                       usageBytes: (100 << 20) + rng.next() % 100_000, limitBytes: w == 0 ? UInt64.max - 1 : nil,
-                                      stat: ["pgmajfault": faults[w], "anon": 50 << 20, "file": 10 << 20], events: ["oom_kill": 0])
+                                      stat: [.pgmajfault: faults[w], .anon: 50 << 20, .file: 10 << 20], events: ["oom_kill": 0])
             }
             return Sweep(atSeconds: start + Double(index), uptimeSeconds: 5000 + Double(index), host: host, workloads: samples,
                          vms: [VMSample(name: "vm1", source: .qmp, up: true, configuredBytes: 1 << 30, balloonActualBytes: 768 << 20)],

@@ -41,7 +41,7 @@ enum ReportHistory {
                 let mine = index == 2
                 return WorkloadSample(name: "lab/s\(index)", kind: .cgroup, cgroup: "/lab/s\(index)", cgroupVersion: 2,
                                       usageBytes: (mine && squeezed ? 48 : 96) << 20, swapBytes: mine ? swapped : 0,
-                                      stat: ["pgmajfault": mine ? faults : 10, "anon": 90 << 20],
+                                      stat: [.pgmajfault: mine ? faults : 10, .anon: 90 << 20],
                                       pressure: PSIStats(some: PSILine(avg10Percent: mine && squeezed ? 35 : 0.1, avg60Percent: 0,
                                                                        avg300Percent: 0, totalMicroseconds: mine ? faults * 1000 : 0),
                                                          full: nil))

@@ -110,7 +110,7 @@ struct VMJoinTests {
         let lab = try #require(snapshot.workloads.first { $0.name == "lab" })
         #expect(lab == WorkloadSample(name: "lab", kind: .vm, cgroup: "/user.slice/session-1.scope", cgroupVersion: 0,
                                       usageBytes: 250 * Self.mebibyte, swapBytes: 3 * Self.mebibyte,
-                                      stat: ["pgmajfault": 7]))
+                                      stat: [.pgmajfault: 7]))
         // Two QEMUs with the same -name: no guess.
         #expect(vms["twin"]?.pid == nil)
         #expect(workload("twin") == nil)

@@ -29,25 +29,23 @@ final class CgroupCollector: Collector {
         snapshot.cgroupLayout = layout
         let memory = CgroupMemoryReader(layout: layout, reader: self.reader)
         let named = Set(self.namedCgroups.map(\.path))
-        var workloads: [WorkloadSample] = []
         for (path, name) in self.namedCgroups {
             if let sample = memory.read(path: path, classification: .init(name: name, kind: .cgroup), issues: &issues) {
-                workloads.append(sample)
+                snapshot.workloads.append(sample)
             }
         }
         // A container that exits between the walk and the read of its files is normal churn, not an error: it is
         // counted (collector_vanished_total) and not logged, so a host starting hundreds of containers a second
         // does not fill the log. A cgroup named in the config is read by path and never counts as vanished.
         var vanished: UInt64 = 0
-        for found in CgroupDiscovery.walk(root: layout.walkRoot) where !named.contains(found.path) {
+        for found in CgroupDiscovery.walk(root: layout.walkRoot) where named.isEmpty || !named.contains(found.path) {
             if let sample = memory.read(path: found.path, classification: found.classification, issues: &issues) {
-                workloads.append(sample)
+                snapshot.workloads.append(sample)
             } else {
                 vanished += 1
             }
         }
         snapshot.vanished[self.name, default: 0] += vanished
-        snapshot.workloads += workloads
         if let capacity = self.capacityCgroup {
             // Missing, it is an issue of its own (named), and the advice for it waits; the workloads are unaffected.
             snapshot.sweep.capacity = memory.read(path: capacity, classification: .init(name: "capacity", kind: .cgroup), issues: &issues)

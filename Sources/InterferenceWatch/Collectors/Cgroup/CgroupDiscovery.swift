@@ -4,7 +4,8 @@ import Parsers
 /// Walks a cgroup hierarchy and lists the workloads in it.
 ///
 /// Stops at each classified workload (a container's or VM's inner cgroups are not separate workloads), so a sweep
-/// lists only the directories above the workloads, not every leaf.
+/// lists only the directories above the workloads, not every leaf. Each directory's children are visited in name
+/// order (kernfs lists them in hash order).
 enum CgroupDiscovery {
     struct Found: Equatable, Sendable {
         /// Path relative to the hierarchy root, starting with `/`.
@@ -36,6 +37,8 @@ enum CgroupDiscovery {
             }
             children.append(name)
         }
+        // Name order, so the sweep's workloads come out (nearly always) in label order and need no sort there.
+        children.sort()
         for name in children {
             let path = relative + "/" + name
             var childComponents = components

@@ -37,7 +37,7 @@ final class ProcessCollector: Collector {
             var sample = WorkloadSample(name: rule.name, kind: .process, cgroup: "", cgroupVersion: 0)
             sample.usageBytes = members.reduce(0) { $0 + $1.rssBytes }
             sample.swapBytes = members.reduce(0) { $0 + $1.swapBytes }
-            sample.stat["pgmajfault"] = members.reduce(0) { $0 + $1.majorFaults }
+            sample.stat[.pgmajfault] = members.reduce(0) { $0 + $1.majorFaults }
             snapshot.workloads.append(sample)
         }
     }

@@ -155,7 +155,7 @@ enum VMJoin {
         // On a hybrid host the memory controller is the v1 one, so its path is the meaningful label.
         var workload = WorkloadSample(name: name, kind: .vm, cgroup: process.cgroupV1Memory ?? process.cgroupV2 ?? "",
                                       cgroupVersion: 0, usageBytes: process.rssBytes, swapBytes: process.swapBytes)
-        workload.stat["pgmajfault"] = process.majorFaults
+        workload.stat[.pgmajfault] = process.majorFaults
         return workload
     }
 
