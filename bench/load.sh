@@ -55,8 +55,9 @@ metric() { curl -s "http://127.0.0.1:$PORT/metrics" | awk -v m="$1" '$1 == m {pr
 total=$((WARMUP + SECONDS_RUN))
 python3 "$repo/bench/push-load.py" "http://127.0.0.1:$PORT/api/v1/samples" "$PUSH_RATE" "$total" --batch "$PUSH_BATCH" >"$out/push.txt" &
 pusher=$!; pids+=("$pusher")
-# Warm-up: pushes and a few scrapers, so caches, buffers and the history writer reach their working size.
-wrk -t 2 -c 20 -d "${WARMUP}s" -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >/dev/null
+# Warm-up: pushes and every scraper, so caches, connection buffers, the latency log (full at its cap after 40 s of
+# 5,000 samples a second) and the history writer reach their working size before "after warm-up" is read.
+wrk -t 2 -c "$SCRAPERS" -d "${WARMUP}s" -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >/dev/null
 rss_start=$(rss); ticks_start=$(ticks); hz=$(getconf CLK_TCK)
 ( peak=0; while kill -0 "$daemon" 2>/dev/null; do r=$(rss); [ "$r" -gt "$peak" ] && peak=$r && echo "$peak" >"$out/rss-peak"; sleep 5; done ) &
 pids+=("$!")
@@ -64,7 +65,7 @@ pids+=("$!")
 # VmRSS and its anonymous / file-backed parts (/proc/PID/status), and the anonymous memory smaps_rollup counts.
 RSS_EVERY=${RSS_EVERY:-10}
 echo "seconds,rss_kib,anon_kib,file_kib,smaps_anonymous_kib,threads" >"$out/rss.csv"
-( t0=$(date +%s); while kill -0 "$daemon" 2>/dev/null; do
+( t0=$(date +%s); while kill -0 "$daemon" 2>/dev/null && [ ! -e "$out/load-done" ]; do
       line=$(awk '$1 == "VmRSS:" {r = $2} $1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2} $1 == "Threads:" {t = $2}
                   END {print r "," a "," f "," t}' "/proc/$daemon/status" 2>/dev/null) || break
       anon=$(awk '$1 == "Anonymous:" {print $2}' "/proc/$daemon/smaps_rollup" 2>/dev/null)
@@ -75,6 +76,7 @@ echo "seconds,rss_kib,anon_kib,file_kib,smaps_anonymous_kib,threads" >"$out/rss.
 pids+=("$!")
 wrk -t 2 -c "$SCRAPERS" -d "${SECONDS_RUN}s" --timeout 30s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >"$out/wrk.txt"
 rss_end=$(rss); ticks_end=$(ticks)
+touch "$out/load-done"   # rss.csv covers the load only
 wait "$pusher" || true
 sleep 16   # one more sweep, so the last pushes are counted in the exposition
 accepted_daemon=$(metric 'interferencewatch_push_samples_total{result="accepted"}')
@@ -87,4 +89,15 @@ echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores; $CGROUPS cgroups, $SCRAPE
 echo "scrapes: ${rps}/s, latency p50 $p50 p99 $p99; errors: $errors"
 echo "daemon CPU: ${cpu} % of one core over the run"
 echo "resident memory: $((rss_start / 1024)) MiB after warm-up, $((rss_end / 1024)) MiB at the end, peak $(( $(cat "$out/rss-peak" 2>/dev/null || echo 0) / 1024 )) MiB (change $(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN {printf "%+.1f", (b - a) * 100 / a}') %)"
+# Flatness from rss.csv: the median of the first and of the last minute of rows (single readings catch the moment a
+# detection window is built), and the range of every row.
+awk -F, -v every="$RSS_EVERY" 'NR > 1 {r[++n] = $2} END {
+    if (n < 2) exit
+    k = int(60 / every); if (k < 1) k = 1; if (2 * k > n) k = int(n / 2)
+    for (i = 1; i <= k; i++) { a[i] = r[i]; b[i] = r[n - k + i] }
+    asort_(a, k); asort_(b, k); first = a[int((k + 1) / 2)]; last = b[int((k + 1) / 2)]
+    lo = r[1]; hi = r[1]; for (i = 2; i <= n; i++) { if (r[i] < lo) lo = r[i]; if (r[i] > hi) hi = r[i] }
+    printf "resident memory over time (%d rows, every %d s): first minute %.1f MiB, last minute %.1f MiB (%+.1f %%), range %.1f to %.1f MiB\n",
+        n, every, first / 1024, last / 1024, (last - first) * 100 / first, lo / 1024, hi / 1024 }
+    function asort_(x, m,   i, j, t) { for (i = 2; i <= m; i++) { t = x[i]; for (j = i - 1; j >= 1 && x[j] > t; j--) x[j + 1] = x[j]; x[j + 1] = t } }' "$out/rss.csv"
 echo "pushed: $(awk -v n="$sent" -v s="$total" 'BEGIN {printf "%.0f", n / s}') samples/s achieved; sent $sent, answered 202 $accepted, 429 $limited (Retry-After up to ${retry}s), errors $perrors; daemon counted accepted $accepted_daemon, limited $limited_daemon; lost $((accepted - ${accepted_daemon%.*}))"

@@ -90,8 +90,10 @@ public struct SweepDetection: Sendable {
 
     /// Takes the next sweep; returns the step when it closed a window.
     ///
-    /// - Parameter samples: the group's samples that arrived in `[from, to)` (``LatencyLog/samples(group:from:to:)``).
-    public mutating func ingest(_ sweep: Sweep, samples: (_ group: String, _ from: Double, _ to: Double) -> [LatencySample]) -> Step? {
+    /// - Parameter samples: the group's samples that arrived in `[from, to)` (``LatencyLog/window(group:from:to:)``).
+    public mutating func ingest<Samples: Sequence<LatencySample>>(
+        _ sweep: Sweep, samples: (_ group: String, _ from: Double, _ to: Double) -> Samples
+    ) -> Step? {
         let times = Sweep(atSeconds: sweep.atSeconds, uptimeSeconds: sweep.uptimeSeconds)
         defer { self.lastSweep = times }
         if let last = self.lastSweep, sweep.atSeconds > last.atSeconds { self.lastGapSeconds = sweep.elapsedSeconds(since: last) }
@@ -135,7 +137,7 @@ public struct SweepDetection: Sendable {
                                        configuration: configuration, baselines: baselines)
         var steps: [Step] = []
         for sweep in sweeps {
-            if let step = detection.ingest(sweep, samples: { samples.samples(group: $0, from: $1, to: $2) }) {
+            if let step = detection.ingest(sweep, samples: { samples.window(group: $0, from: $1, to: $2) }) {
                 steps.append(step)
             }
         }

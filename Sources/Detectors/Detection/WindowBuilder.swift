@@ -26,8 +26,8 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
     ///   - notBeforeSeconds: samples whose own time (``LatencySample/atSeconds``) is earlier are left out.
     ///   - previous: the sweep at the window's start; `nil` for a first window (no rates then).
     ///   - current: the sweep at its end.
-    public func window(startSeconds: Double, endSeconds: Double, samples: [LatencySample], notBeforeSeconds: Double = -.infinity,
-                       previous: Sweep?, current: Sweep) -> GroupWindow {
+    public func window(startSeconds: Double, endSeconds: Double, samples: some Sequence<LatencySample>,
+                       notBeforeSeconds: Double = -.infinity, previous: Sweep?, current: Sweep) -> GroupWindow {
         let elapsed = previous.map { current.elapsedSeconds(since: $0) } ?? 0
         let signals = self.workloadSignals(previous: previous, current: current, elapsedSeconds: elapsed)
         // One pass into each server's latencies and failure count: a group pushed at 5,000 samples a second has

@@ -75,13 +75,56 @@ public struct LatencyLog: Sendable, Equatable {
 
     /// The group's samples that arrived in `[from, to)`, in arrival order.
     public func samples(group: String, from: Double, to: Double) -> [LatencySample] {
-        guard let log = self.byGroup[group], from < to else { return [] }
-        return log.samples(group: group, from: from, to: to)
+        Array(self.window(group: group, from: from, to: to))
+    }
+
+    /// The same samples as ``samples(group:from:to:)``, kept compact (40 bytes each) and made into
+    /// ``LatencySample``s only as they are read: a detection window of a group pushed at 5,000 a second holds
+    /// 150,000 of them.
+    public func window(group: String, from: Double, to: Double) -> Window {
+        guard let log = self.byGroup[group], from < to else { return Window(group: group) }
+        return log.window(group: group, from: from, to: to)
+    }
+
+    /// A group's samples over a time range, read-only and independent of the log it came from.
+    public struct Window: RandomAccessCollection, Sendable {
+        fileprivate let group: String
+        fileprivate var entries: [GroupLog.Entry] = []
+        fileprivate var servers: [String] = []
+        /// Error reasons by index in `entries`.
+        fileprivate var reasons: [Int: String] = [:]
+
+        fileprivate init(group: String) { self.group = group }
+
+        fileprivate init(group: String, entries: [GroupLog.Entry], servers: [String], reasons: [Int: String]) {
+            self.group = group
+            self.entries = entries
+            self.servers = servers
+            self.reasons = reasons
+        }
+
+        public var startIndex: Int { 0 }
+        public var endIndex: Int { self.entries.count }
+
+        public subscript(position: Int) -> LatencySample {
+            let entry = self.entries[position]
+            let outcome: LatencySample.Outcome
+            switch (entry.flags >> 2) & 3 {
+            case 0: outcome = .success
+            case 1: outcome = .timeout
+            default: outcome = .error(self.reasons[position] ?? "")
+            }
+            return LatencySample(
+                group: self.group, server: self.servers[Int(entry.server)], source: GroupLog.source(entry.flags & 3),
+                seconds: entry.seconds, serverSeconds: entry.flags & GroupLog.Entry.hasServerSeconds != 0 ? entry.serverSeconds : nil,
+                outcome: outcome, atSeconds: entry.atSeconds,
+                recordedAtSeconds: entry.flags & GroupLog.Entry.hasRecorded != 0 ? entry.recordedAtSeconds : nil)
+        }
     }
 
     /// Every retained sample of every group, each group in arrival order, groups by name.
     public var all: [LatencySample] {
-        self.byGroup.keys.sorted().flatMap { self.byGroup[$0]!.samples(group: $0, from: -.infinity, to: .infinity) }
+        self.byGroup.keys.sorted().flatMap { self.byGroup[$0]!.window(group: $0, from: -.infinity, to: .infinity) }
     }
 
     /// Retained samples, all groups.
@@ -93,7 +136,7 @@ public struct LatencyLog: Sendable, Equatable {
 }
 
 /// One group's samples: `entries[start...]` are live, in arrival order.
-private struct GroupLog: Sendable {
+fileprivate struct GroupLog: Sendable {
     /// A sample without its group; 40 bytes.
     struct Entry: Sendable {
         var seconds: Double
@@ -155,26 +198,17 @@ private struct GroupLog: Sendable {
         }
     }
 
-    func samples(group: String, from: Double, to: Double) -> [LatencySample] {
+    func window(group: String, from: Double, to: Double) -> LatencyLog.Window {
         let lower = self.firstIndex(arrivedAtOrAfter: from), upper = self.firstIndex(arrivedAtOrAfter: to)
-        guard lower < upper else { return [] }
-        var result: [LatencySample] = []
-        result.reserveCapacity(upper - lower)
-        for index in lower..<upper {
-            let entry = self.entries[index]
-            let outcome: LatencySample.Outcome
-            switch (entry.flags >> 2) & 3 {
-            case 0: outcome = .success
-            case 1: outcome = .timeout
-            default: outcome = .error(self.reasons[self.dropped + index - self.start] ?? "")
+        guard lower < upper else { return LatencyLog.Window(group: group) }
+        var reasons: [Int: String] = [:]
+        if !self.reasons.isEmpty {
+            let first = self.dropped + lower - self.start
+            for (sequence, reason) in self.reasons where sequence >= first && sequence < first + upper - lower {
+                reasons[sequence - first] = reason
             }
-            result.append(LatencySample(
-                group: group, server: self.servers[Int(entry.server)], source: Self.source(entry.flags & 3),
-                seconds: entry.seconds, serverSeconds: entry.flags & Entry.hasServerSeconds != 0 ? entry.serverSeconds : nil,
-                outcome: outcome, atSeconds: entry.atSeconds,
-                recordedAtSeconds: entry.flags & Entry.hasRecorded != 0 ? entry.recordedAtSeconds : nil))
         }
-        return result
+        return LatencyLog.Window(group: group, entries: Array(self.entries[lower..<upper]), servers: self.servers, reasons: reasons)
     }
 
     /// Drops the samples that arrived after `seconds` (the newest ones: a clock stepped back left them in its future).
@@ -220,7 +254,7 @@ private struct GroupLog: Sendable {
         }
     }
 
-    private static func source(_ code: UInt32) -> LatencySample.Source {
+    static func source(_ code: UInt32) -> LatencySample.Source {
         switch code {
         case 0: .probe
         case 1: .scrape

@@ -94,7 +94,7 @@ struct StoreBenchCommand: ParsableCommand {
                 Self.breakdown(sweep)
             }
             writer.enqueue(.sweep(sweep))
-            if let step = detection.ingest(sweep, samples: { log.samples(group: $0, from: $1, to: $2) }) { writer.enqueue(.step(step)) }
+            if let step = detection.ingest(sweep, samples: { log.window(group: $0, from: $1, to: $2) }) { writer.enqueue(.step(step)) }
             var round: [LatencySample] = []
             for group in groups {
                 for server in group.servers {

@@ -40,7 +40,7 @@ final class DetectionEngine: Sendable {
     func ingest(_ sweep: Sweep) -> SweepDetection.Step? {
         let recorder = self.recorder
         let (step, baselines) = self.detection.withLock { detection in
-            let step = detection.ingest(sweep) { recorder.samples(group: $0, from: $1, to: $2) }
+            let step = detection.ingest(sweep) { recorder.window(group: $0, from: $1, to: $2) }
             return (step, step == nil ? nil : detection.baselines)
         }
         guard let step, let baselines else { return nil }

@@ -134,6 +134,11 @@ final class LatencyRecorder: Sendable {
         self.state.withLock { $0.log.samples(group: group, from: from, to: to) }
     }
 
+    /// The same samples, compact (``LatencyLog/window(group:from:to:)``): what detection reads.
+    func window(group: String, from: Double, to: Double) -> LatencyLog.Window {
+        self.state.withLock { $0.log.window(group: group, from: from, to: to) }
+    }
+
     /// Every retained sample (each group in arrival order).
     var allSamples: [LatencySample] { self.state.withLock { $0.log.all } }
 

@@ -42,7 +42,7 @@ struct HistoryReplay {
                 }
                 let sweeps = try self.reader.sweeps(from: chunkStart, to: chunkEnd).filter { $0.atSeconds < chunkEnd }
                 for sweep in sweeps {
-                    if let step = detection.ingest(sweep, samples: { log.samples(group: $0, from: $1, to: $2) }),
+                    if let step = detection.ingest(sweep, samples: { log.window(group: $0, from: $1, to: $2) }),
                        step.endSeconds >= from && step.endSeconds <= to {
                         steps.append(step)
                     }
