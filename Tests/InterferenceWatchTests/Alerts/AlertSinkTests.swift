@@ -41,7 +41,7 @@ struct AlertSinkTests {
         let run = Task { try await sink.run() }
         defer { run.cancel() }
         sink.notify([Self.firing()])
-        let arrived = await eventually(within: 30) { !receiver.received.isEmpty }
+        let arrived = await eventually(within: 90) { !receiver.received.isEmpty }
         #expect(arrived)
         #expect(receiver.attempts == 4, "attempts \(receiver.attempts)")
         let delivered = try #require(receiver.received.first)
