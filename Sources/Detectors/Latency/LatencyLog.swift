@@ -213,14 +213,10 @@ fileprivate struct GroupLog: Sendable {
 
     /// Drops the samples that arrived after `seconds` (the newest ones: a clock stepped back left them in its future).
     mutating func dropArrivals(after seconds: Double) {
-        var low = self.start, high = self.entries.count
-        while low < high {
-            let mid = (low + high) / 2
-            if self.entries[mid].arrivalSeconds > seconds { high = mid } else { low = mid + 1 }
-        }
-        guard low < self.entries.count else { return }
-        let firstDroppedSequence = self.dropped + low - self.start
-        self.entries.removeSubrange(low...)
+        let cut = self.firstIndex(arrivedAtOrAfter: seconds.nextUp)  // the first arrival later than `seconds`
+        guard cut < self.entries.count else { return }
+        let firstDroppedSequence = self.dropped + cut - self.start
+        self.entries.removeSubrange(cut...)
         if !self.reasons.isEmpty { self.reasons = self.reasons.filter { $0.key < firstDroppedSequence } }
     }
 

@@ -123,14 +123,7 @@ final class CachedFileReader {
                 if case .tooLarge = error { throw error }
             }
         }
-        let fd = try Self.open(path)
-        let count: Int
-        do {
-            count = try self.readAll(fd: fd, path: { path }, wholeRecord: false)
-        } catch {
-            close(fd)
-            throw error
-        }
+        let (fd, count) = try self.openAndRead(path)
         if self.keepOpen && self.openDescriptors < self.maxOpenFiles && Self.fileSystem(fd) != .other {
             self.entries[path] = Entry(fd: fd, lastSweep: self.sweep)
             self.openDescriptors += 1
@@ -202,15 +195,7 @@ final class CachedFileReader {
                 }
             }
         }
-        let fullPath = path()
-        let fd = try Self.open(fullPath)
-        let count: Int
-        do {
-            count = try self.readAll(fd: fd, path: { fullPath }, wholeRecord: false)
-        } catch {
-            close(fd)
-            throw error
-        }
+        let (fd, count) = try self.openAndRead(path())
         let system = slot >= 0 && self.openDescriptors < self.maxOpenFiles ? Self.fileSystem(fd) : .other
         if system != .other {
             self.directorySlots[slot].fds[index] = fd
@@ -225,6 +210,17 @@ final class CachedFileReader {
     /// Reads a file into a `String` (for small, rarely read files and tests).
     func string(at path: String) throws -> String {
         try self.withContents(of: path) { String(decoding: $0, as: UTF8.self) }
+    }
+
+    /// Opens `path` and reads it whole into the buffer; the descriptor is closed again if the read fails.
+    private func openAndRead(_ path: String) throws -> (fd: Int32, count: Int) {
+        let fd = try Self.open(path)
+        do {
+            return (fd, try self.readAll(fd: fd, path: { path }, wholeRecord: false))
+        } catch {
+            close(fd)
+            throw error
+        }
     }
 
     private func contents(_ count: Int) -> UnsafeBufferPointer<UInt8> {

@@ -2,8 +2,9 @@ import Foundation
 import Synchronization
 
 /// How the config files' reloads went, as Prometheus and Alertmanager report theirs: whether the last one worked,
-/// when one last did, and how many did and did not. The load at start counts as the first success (a file that does
-/// not load stops start-up, so there is no failed start to report).
+/// when one last did, and how many did and did not. The load at start sets the gauge and the success time as a
+/// reload would (a file that does not load stops start-up, so there is no failed start to report); the totals count
+/// SIGHUP reloads only.
 final class ConfigReloadStatus: Sendable {
     /// Which file: `daemon` (`--config`) or `web` (`--web.config.file`).
     enum Config: String, Sendable, CaseIterable {
