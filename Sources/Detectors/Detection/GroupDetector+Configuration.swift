@@ -2,17 +2,37 @@ extension GroupDetector {
     /// Tuning of a ``GroupDetector``. The defaults suit 30-second windows with a few dozen requests per server.
     public struct Configuration: Sendable, Equatable, Codable {
         /// A server with fewer successes than this and no failure in a window is idle and ignored (CPI2 ignores
-        /// tasks under 0.25 CPU-s/s for the same reason: too few samples are noise).
+        /// tasks under 0.25 CPU-s/s for the same reason: too few samples are noise). The peer comparison pools a
+        /// window in which fewer than two servers have that many into the next one instead.
         public var minSamplesPerWindow: Int
-        /// Significance level of the one-sided Mann-Whitney test. Small because 4 servers are tested every window:
-        /// with 3-of-5 debouncing, 0.001 gives about 1e-8 false raises per server and window.
+        /// Significance level of one window's comparison (the aligned-rank test over rounds, else the Mann-Whitney
+        /// test): a window below it, and slower by `minEffectRatio`, is ``GroupVerdict/ServerStatus/significantlySlower``.
         public var alpha: Double
+        /// Significance level of the evidence that raises an `.imbalance`: the rank evidence of the windows from one
+        /// slow window of the debouncing to the latest, added up (see ``EpisodeTracker``). Several sparse windows
+        /// that agree raise a finding no single one of them could. 1e-5: four equal servers (7 rounds a window,
+        /// 30 % noise each, a shared load) gave 3 false raises in 1.06 million simulated windows, about one in
+        /// four months of 30-second windows; a server 1.5x slower at that density is flagged three windows after
+        /// it turned slow (median). A server truly 1.1x slower can still be flagged now and then (about once in a
+        /// thousand windows at 20 rounds): below `minEffectRatio`, but not equal.
+        public var evidenceAlpha: Double
+        /// The evidence counts only slowness beyond this ratio: the server's latencies are divided by it before the
+        /// evidence is ranked, so a server a few percent slower than its peers (placement, a busier core) builds no
+        /// evidence however long it runs. 1.05, about the fourth root of `minEffectRatio`.
+        public var evidenceFloorRatio: Double
         /// A significant server must also be this much slower than its peers' median (effect size): with many
         /// samples, a 2 % difference is significant but not worth an alert.
         public var minEffectRatio: Double
-        /// Raise after `debounceM` hits among the last `debounceN` windows.
+        /// A window is slow for the debouncing when the server's peer ratio is at least `minEffectRatio` and its
+        /// comparison gives `p` below this: loose, because one slow window proves nothing (the evidence does), but
+        /// not so loose that chance windows of equal servers start an episode early or keep one from resolving.
+        public var slowWindowAlpha: Double
+        /// Raise after `debounceM` slow windows among the last `debounceN`, when the evidence also reaches
+        /// `evidenceAlpha`.
         public var debounceM: Int
-        /// Window count of the debouncing; an episode resolves after this many consecutive clean windows.
+        /// Window count of the debouncing; an episode resolves after this many consecutive windows that are not
+        /// slow. Windows too sparse to compare (fewer than two servers with `minSamplesPerWindow` samples) are not
+        /// counted: their samples are pooled into the next window, at most `debounceN` windows together.
         public var debounceN: Int
         /// Window median over baseline at or above which a window counts as slowed down. 1.25: just under the
         /// study's smallest reported slowdown (1.26x, Docker on the 8 GB host).
@@ -45,7 +65,8 @@ extension GroupDetector {
         public var signalScales: [String: Double]
 
         public init(
-            minSamplesPerWindow: Int = 5, alpha: Double = 0.001, minEffectRatio: Double = 1.2,
+            minSamplesPerWindow: Int = 5, alpha: Double = 0.001, evidenceAlpha: Double = 1e-5,
+            evidenceFloorRatio: Double = 1.05, slowWindowAlpha: Double = 0.05, minEffectRatio: Double = 1.2,
             debounceM: Int = 3, debounceN: Int = 5, slowdownRatioThreshold: Double = 1.25,
             slowdownNoiseZ: Double = 3,
             calmSwapBytesPerSecond: Double = 65_536, calmPSISomeRatio: Double = 0.01,
@@ -55,6 +76,9 @@ extension GroupDetector {
         ) {
             self.minSamplesPerWindow = minSamplesPerWindow
             self.alpha = alpha
+            self.evidenceAlpha = evidenceAlpha
+            self.evidenceFloorRatio = evidenceFloorRatio
+            self.slowWindowAlpha = slowWindowAlpha
             self.minEffectRatio = minEffectRatio
             self.debounceM = debounceM
             self.debounceN = debounceN

@@ -13,11 +13,21 @@ import Darwin
 /// time with ``ingest(_:)``; the same windows always give the same verdicts.
 ///
 /// ## Imbalance
-/// In each window every active server is compared with the pooled samples of its active peers (co-located servers
-/// doing the same work are each other's baseline, as in CPI2). It is *significantly slower* when a one-sided
-/// Mann-Whitney test gives `p < alpha` **and** its median is at least `minEffectRatio` times the peers' median.
-/// An `.imbalance` finding is raised after `debounceM` significant windows among the last `debounceN` and resolved
-/// after `debounceN` consecutive windows without one (see `EpisodeTracker`).
+/// In each window every active server is compared with its active peers (co-located servers doing the same work are
+/// each other's baseline, as in CPI2). When the server was in at least `minSamplesPerWindow` rounds of simultaneous
+/// requests (``LatencyRound``), the comparison is made within the rounds (``AlignedRankTest``), which cancels what
+/// slowed every server at once; otherwise its pooled samples are compared with its peers' (Mann-Whitney). A window in
+/// which fewer than two servers are active is not compared: its samples are pooled into the next window (at most
+/// `debounceN` windows together, and a window without any sample ends the wait), and it counts as no window.
+///
+/// A server is *significantly slower* in a window when its test gives `p < alpha` **and** it is at least
+/// `minEffectRatio` times slower than its peers (effect size: with many samples, a 2 % difference is significant but
+/// not worth an alert). It is *slow* when it is that much slower at `p < slowWindowAlpha`. An `.imbalance` is raised
+/// after `debounceM` slow windows among the last `debounceN` **and** once the evidence of those windows, added up
+/// (van Elteren's weighting of each window's rank-sum deviation, with the server's latencies divided by
+/// `evidenceFloorRatio`), gives `p < evidenceAlpha`; it starts where that evidence does and is resolved after
+/// `debounceN` consecutive compared windows that are not slow (see `EpisodeTracker`). Few samples a window are
+/// weak evidence each (six rounds of four servers can never give `p` below 2.4e-4), but windows that agree add up.
 ///
 /// ## Slowdown
 /// Each server learns a ``ServerBaseline`` from calm windows: no host, workload or guest swap above
@@ -63,6 +73,8 @@ public struct GroupDetector: Sendable, Equatable, Codable {
     private var imbalanceTrackers: [String: EpisodeTracker] = [:]
     private var serverSlowdownTrackers: [String: EpisodeTracker] = [:]
     private var groupSlowdownTracker = EpisodeTracker()
+    /// Samples of sparse windows waiting to be compared with the next window's.
+    private var pending: ComparisonBlock?
 
     /// - Parameters:
     ///   - group: the group's name, copied into findings.
@@ -86,25 +98,30 @@ public struct GroupDetector: Sendable, Equatable, Codable {
         let servers = GroupDetector.canonicalServers(window.servers)
 
         // 1. Per-server statistics; idle servers take no part in any comparison.
-        let ranked = servers.map {
-            LatencyStatistics.rankedValues(latenciesSeconds: $0.latenciesSeconds, failures: $0.failures)
-        }
         let statistics = servers.map { LatencyStatistics(latenciesSeconds: $0.latenciesSeconds, failures: $0.failures) }
         let active = statistics.map { $0.failures > 0 || $0.count >= max(1, config.minSamplesPerWindow) }
 
-        // 2. Each active server against the pooled samples of its active peers.
+        // 2. Each active server against its active peers, over this window's samples and those of sparse windows
+        //    pooled before it. A window in which fewer than two servers can be compared waits for the next one
+        //    (at most `n` windows together) and counts as no window in the debouncing. A window without any sample
+        //    ends the wait: the group went quiet, and its episodes must be able to resolve.
+        var block = self.pending ?? ComparisonBlock(startSeconds: window.startSeconds)
+        block.add(servers, rounds: window.rounds)
+        let comparisons = GroupDetector.compare(block, configuration: config)
+        let quiet = servers.allSatisfy { $0.latenciesSeconds.isEmpty && $0.failures <= 0 }
+        let compared = comparisons != nil || block.windows >= n || quiet
+        self.pending = compared ? nil : block
+        let index = Dictionary(servers.indices.map { (servers[$0].server, $0) }, uniquingKeysWith: { a, _ in a })
         var pValues = [Double?](repeating: nil, count: servers.count)
         var peerRatios = [Double?](repeating: nil, count: servers.count)
+        var roundCounts = [Int?](repeating: nil, count: servers.count)
         var significant = [Bool](repeating: false, count: servers.count)
-        for i in servers.indices where active[i] {
-            var peers: [Double] = []
-            for j in servers.indices where j != i && active[j] { peers.append(contentsOf: ranked[j]) }
-            guard !peers.isEmpty, let test = MannWhitneyU.test(ranked[i], greaterThan: peers) else { continue }
-            peers.sort()
-            let ratio = GroupDetector.ratio(statistics[i].median, LatencyStatistics.quantile(0.5, ofSorted: peers))
-            pValues[i] = test.pValue
-            peerRatios[i] = ratio
-            significant[i] = test.pValue < config.alpha && (ratio ?? 0) >= config.minEffectRatio
+        for (name, comparison) in comparisons ?? [:] {
+            guard let i = index[name] else { continue }
+            pValues[i] = comparison.pValue
+            peerRatios[i] = comparison.peerRatio
+            roundCounts[i] = comparison.rounds
+            significant[i] = comparison.pValue < config.alpha && comparison.peerRatio >= config.minEffectRatio
         }
 
         // 3. Slowdown against each server's own calm past (the baseline as it was before this window).
@@ -144,17 +161,25 @@ public struct GroupDetector: Sendable, Equatable, Codable {
             self.history.removeFirst(self.history.count - self.historyCapacity)
         }
 
-        // 6. Debounce. Servers missing from this window count as clean windows, so their episodes can resolve.
-        let names = Set(servers.map(\.server)).union(self.imbalanceTrackers.keys).union(self.serverSlowdownTrackers.keys)
-        let index = Dictionary(servers.indices.map { (servers[$0].server, $0) }, uniquingKeysWith: { a, _ in a })
+        // 6. Debounce. A slow window (peer ratio at least `minEffectRatio`, p below `slowWindowAlpha`) is a hit;
+        //    raising also needs the rank evidence of the hits to reach `evidenceAlpha`. Servers missing from a compared block count as clean
+        //    windows, so their episodes can resolve; a block still pooling records nothing.
+        let names = Set(servers.map(\.server)).union(block.servers).union(self.imbalanceTrackers.keys)
+            .union(self.serverSlowdownTrackers.keys)
+        var evidencePValues: [String: Double] = [:]
         for name in names.sorted() {
-            let i = index[name]
             var tracker = self.imbalanceTrackers[name] ?? EpisodeTracker()
-            if let i, let ratio = peerRatios[i] { tracker.lastRatio = ratio }
-            if tracker.record(hit: i.map { significant[$0] } ?? false, startSeconds: window.startSeconds,
-                              m: m, n: n) == .raised {
-                tracker.before = self.valuesBefore(tracker.sinceSeconds ?? window.startSeconds, subject: .server(name))
+            if compared {
+                let comparison = comparisons?[name]
+                if let ratio = comparison?.peerRatio { tracker.lastRatio = ratio }
+                let hit = comparison.map { $0.peerRatio >= config.minEffectRatio && $0.pValue < config.slowWindowAlpha } ?? false
+                if tracker.record(hit: hit, startSeconds: block.startSeconds, m: m, n: n,
+                                  deviation: comparison?.deviation ?? 0, variance: comparison?.variance ?? 0,
+                                  evidenceAlpha: config.evidenceAlpha) == .raised {
+                    tracker.before = self.valuesBefore(tracker.sinceSeconds ?? block.startSeconds, subject: .server(name))
+                }
             }
+            if let evidence = tracker.evidence { evidencePValues[name] = evidence.pValue }
             self.imbalanceTrackers[name] = tracker.isIdle ? nil : tracker
         }
         if let groupRatio { self.groupSlowdownTracker.lastRatio = groupRatio }
@@ -225,13 +250,14 @@ public struct GroupDetector: Sendable, Equatable, Codable {
                 server: servers[i].server, workload: servers[i].workload, statistics: statistics[i],
                 active: active[i], slowdownRatio: slowdownRatios[i], peerRatio: peerRatios[i], pValue: pValues[i],
                 significantlySlower: significant[i],
-                outlier: self.imbalanceTrackers[servers[i].server]?.isActive == true)
+                outlier: self.imbalanceTrackers[servers[i].server]?.isActive == true, rounds: roundCounts[i],
+                evidencePValue: evidencePValues[servers[i].server])
         }
         return GroupVerdict(
             group: self.group, startSeconds: window.startSeconds, endSeconds: window.endSeconds, servers: statuses,
             imbalanceRatio: imbalance?.maxMinRatio, fairnessIndex: imbalance?.fairnessIndex,
             coefficientOfVariation: imbalance?.coefficientOfVariation, groupSlowdownRatio: groupRatio,
-            findings: findings)
+            findings: findings, comparedFromSeconds: compared ? block.startSeconds : nil)
     }
 
     /// A window is slowed down when its ratio reaches the threshold and stands out of the baseline's own noise.

@@ -9,17 +9,22 @@ public struct GroupWindow: Sendable, Equatable, Codable {
     /// One entry per server. Order does not matter: detectors sort by ``ServerWindow/server``, and entries with the
     /// same name are merged (latencies joined, failures added).
     public var servers: [ServerWindow]
+    /// The rounds of simultaneous requests among the servers' samples (``LatencyRound/rounds(of:)``); the same
+    /// samples are also in ``servers``. With enough of them the peer comparison is made within rounds.
+    public var rounds: [LatencyRound]
     /// Host-wide signals over the window.
     public var host: HostSignals
     /// The other workloads on the host (not servers of this group), keyed by workload name: candidate antagonists.
     public var neighbours: [String: WorkloadSignals]
 
     public init(group: String, startSeconds: Double, endSeconds: Double, servers: [ServerWindow],
-                host: HostSignals = HostSignals(), neighbours: [String: WorkloadSignals] = [:]) {
+                rounds: [LatencyRound] = [], host: HostSignals = HostSignals(),
+                neighbours: [String: WorkloadSignals] = [:]) {
         self.group = group
         self.startSeconds = startSeconds
         self.endSeconds = endSeconds
         self.servers = servers
+        self.rounds = rounds
         self.host = host
         self.neighbours = neighbours
     }

@@ -54,8 +54,10 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
             SignalModel.host(previous: $0.host, current: current.host, elapsedSeconds: elapsed, pageSizeBytes: self.pageSizeBytes)
         } ?? HostSignals(memAvailableBytes: current.host.meminfoBytes["MemAvailable"].map { Double($0) },
                          memTotalBytes: current.host.meminfoBytes["MemTotal"].map { Double($0) })
+        let known = Set(self.servers)
+        let rounds = LatencyRound.rounds(of: samples.filter { $0.group == self.group && known.contains($0.server) })
         return GroupWindow(group: self.group, startSeconds: startSeconds, endSeconds: endSeconds,
-                           servers: servers, host: host, neighbours: neighbours)
+                           servers: servers, rounds: rounds, host: host, neighbours: neighbours)
     }
 
     /// Signals of every workload in the current sweep, VMs' balloon and guest signals added to their workload.

@@ -28,13 +28,27 @@ public struct MannWhitneyU: Sendable, Equatable, Codable {
     public var pValue: Double
     /// Whether ``pValue`` comes from the exact distribution rather than the normal approximation.
     public var exact: Bool
+    /// Sizes of `x` and `y` (NaN values dropped).
+    public var n: Int
+    public var m: Int
+    /// Null variance of `U`, tie corrected.
+    public var variance: Double
 
-    public init(u: Double, z: Double, pValue: Double, exact: Bool = false) {
+    public init(u: Double, z: Double, pValue: Double, exact: Bool = false, n: Int = 0, m: Int = 0, variance: Double = 0) {
         self.u = u
         self.z = z
         self.pValue = pValue
         self.exact = exact
+        self.n = n
+        self.m = m
+        self.variance = variance
     }
+
+    /// `U - n m / 2` divided by `N + 1` (`N = n + m`): the rank-sum deviation on van Elteren's scale, the same as
+    /// ``AlignedRankTest/deviation``, so that windows tested either way add up as evidence.
+    public var scaledDeviation: Double { (self.u - Double(self.n * self.m) / 2) / Double(self.n + self.m + 1) }
+    /// ``variance`` divided by `(N + 1)²`.
+    public var scaledVariance: Double { self.variance / (Double(self.n + self.m + 1) * Double(self.n + self.m + 1)) }
 
     /// Largest `n · m` for which the exact distribution is used.
     public static let exactLimit = 10_000
@@ -69,15 +83,16 @@ public struct MannWhitneyU: Sendable, Equatable, Codable {
         let u = rankSumX - n * (n + 1) / 2
         let mean = n * m / 2
         let variance = n * m / 12 * ((total + 1) - tieTerm / (total * (total - 1)))
-        guard variance > 0 else { return MannWhitneyU(u: u, z: 0, pValue: 1) }
+        guard variance > 0 else { return MannWhitneyU(u: u, z: 0, pValue: 1, n: xs.count, m: ys.count) }
         let z = (u - mean - 0.5) / variance.squareRoot()
         if !crossTies && xs.count * ys.count <= MannWhitneyU.exactLimit
             && min(xs.count, ys.count) <= MannWhitneyU.exactMaximumSmallerSide {
             // Without cross ties U is an integer.
             let p = MannWhitneyU.exactUpperTail(u: Int(u.rounded()), n: xs.count, m: ys.count)
-            return MannWhitneyU(u: u, z: z, pValue: p, exact: true)
+            return MannWhitneyU(u: u, z: z, pValue: p, exact: true, n: xs.count, m: ys.count, variance: variance)
         }
-        return MannWhitneyU(u: u, z: z, pValue: MannWhitneyU.upperTail(z))
+        return MannWhitneyU(u: u, z: z, pValue: MannWhitneyU.upperTail(z), n: xs.count, m: ys.count,
+                            variance: variance)
     }
 
     /// Exact `P(U >= u)` under the null hypothesis, for sizes `n` and `m` without ties.

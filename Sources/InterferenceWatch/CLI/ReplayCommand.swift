@@ -28,6 +28,8 @@ struct ReplayCommand: ParsableCommand {
     @Option(help: "text or json.")
     var format: OutputFormat = .text
 
+    @OptionGroup var detectionOptions: DetectionOptions
+
     enum OutputFormat: String, ExpressibleByArgument { case text, json }
 
     struct Output: Encodable {
@@ -51,6 +53,7 @@ struct ReplayCommand: ParsableCommand {
             throw CommandFailure("\(error)")
         }
         var replay = HistoryReplay(reader: HistoryReader(database: database))
+        replay.configuration = try self.detectionOptions.configuration()
         if let config = self.config {
             do { replay.groups = try DaemonConfig.load(path: config).detectionGroups } catch { throw ValidationError("\(error)") }
         }

@@ -65,6 +65,8 @@ struct RunCommand: AsyncParsableCommand {
 
     @OptionGroup var adviceOptions: AdviceOptions
 
+    @OptionGroup var detectionOptions: DetectionOptions
+
     /// The flags' durations and address, parsed once (``validate()`` and ``run()`` both use this).
     struct Settings {
         var intervalSeconds: Double
@@ -90,6 +92,7 @@ struct RunCommand: AsyncParsableCommand {
             throw ValidationError("invalid --detection.window \"\(self.detectionWindow)\": expected a duration of at least 1s, like 30s")
         }
         _ = try self.adviceOptions.settings(config: AdviceSettings(), pageSizeBytes: 4096)
+        _ = try self.detectionOptions.configuration()
         guard self.pushMaxSamplesPerSecond >= 0 && self.pushMaxSamplesPerSecond.isFinite else {
             throw ValidationError("invalid --push.max-samples-per-second \(self.pushMaxSamplesPerSecond): expected 0 (no limit) or more")
         }
@@ -181,7 +184,8 @@ struct RunCommand: AsyncParsableCommand {
         recorder.setSink { writer.enqueue(.samples($0)) }
         let engine = DetectionEngine(
             groups: config.detectionGroups, windowSeconds: settings.detectionWindowSeconds, recorder: recorder,
-            baselines: learned.baselines, pageSizeBytes: pageSizeBytes, logger: logger,
+            baselines: learned.baselines, pageSizeBytes: pageSizeBytes,
+            detectorConfiguration: try self.detectionOptions.configuration(), logger: logger,
             onStep: { step, baselines in
                 writer.enqueue(.step(step))
                 if let data = try? JSONEncoder().encode(baselines) {
