@@ -38,6 +38,11 @@ done
 [ -x "$IW_BIN" ] || { echo "no release binary at $IW_BIN: scripts/build-release.sh --scratch-path .build-release" >&2; exit 2; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
 
+# 7 files per cgroup, kept open by both readers: 5000 cgroups need 35,000 descriptors, above the usual hard limit
+# (the daemon keeps open at most half its soft limit and opens the rest every sweep).
+ulimit -Hn 1048576 2>/dev/null || true
+ulimit -n "$(ulimit -Hn)"
+
 out=$repo/bench-out
 mkdir -p "$out"
 rm -rf "$out/store"   # the daemon runs below keep history here, fresh each run

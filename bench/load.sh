@@ -8,7 +8,7 @@
 # Environment:  IW_BIN (default .build-release/.../interference-watch), CGROUPS (1000), SECONDS_RUN (600), SCRAPERS (200),
 #               PUSH_RATE (5000), PUSH_BATCH (1000: one connection, so a batch per round trip must carry the rate while
 #               the scrapers keep the daemon busy), PUSH_LIMIT (20000, the daemon's --push.max-samples-per-second),
-#               WARMUP (30), PORT (19881), RSS_EVERY (10: seconds between rows of bench-out/load/rss.csv)
+#               WARMUP (60: the latency log fills its 200,000-sample cap after 40 s at 5,000 a second), PORT (19881), RSS_EVERY (10: seconds between rows of bench-out/load/rss.csv)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 IW_BIN=${IW_BIN:-$repo/.build-release/x86_64-unknown-linux-gnu/release/interference-watch}
@@ -18,7 +18,7 @@ SCRAPERS=${SCRAPERS:-200}
 PUSH_RATE=${PUSH_RATE:-5000}
 PUSH_LIMIT=${PUSH_LIMIT:-20000}
 PUSH_BATCH=${PUSH_BATCH:-1000}
-WARMUP=${WARMUP:-30}
+WARMUP=${WARMUP:-60}
 PORT=${PORT:-19881}
 MEM=/sys/fs/cgroup/memory/system.slice
 UNI=/sys/fs/cgroup/unified/system.slice

@@ -61,11 +61,11 @@ extension GroupDetector {
         for signal in CauseSignal.hostSignals {
             result.append(Candidate(signal: signal, subject: nil, series: self.history.map { signal.value(of: $0.host) }))
         }
-        for neighbour in Set(self.history.flatMap(\.neighbours.keys)).sorted()
+        for neighbour in Set(self.history.flatMap(\.neighbourNames)).sorted()
         where neighbourSubjects.insert(neighbour).inserted {
             result.append(Candidate(
                 signal: .neighbourMemoryGrowth, subject: neighbour,
-                series: self.history.map { $0.neighbours[neighbour]?.memoryUsageBytes }))
+                series: self.history.map { $0.neighbourUsage(neighbour) }))
         }
         return result
     }

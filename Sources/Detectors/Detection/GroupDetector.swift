@@ -148,8 +148,11 @@ public struct GroupDetector: Sendable, Equatable, Codable {
         let imbalance = GroupImbalance(medians: activeMedians)
 
         // 5. Remember the window before attribution, so that "during" includes it.
+        var neighbourNames = window.neighbours.keys.sorted()
+        if let last = self.history.last, last.neighbourNames == neighbourNames { neighbourNames = last.neighbourNames }
         var record = WindowRecord(startSeconds: window.startSeconds, endSeconds: window.endSeconds, servers: [:],
-                                  host: window.host, neighbours: window.neighbours,
+                                  host: window.host, neighbourNames: neighbourNames,
+                                  neighbourUsageBytes: neighbourNames.map { window.neighbours[$0]?.memoryUsageBytes ?? .nan },
                                   groupMedian: LatencyStatistics.quantile(0.5, ofSorted: activeMedians.sorted()))
         for i in servers.indices {
             record.servers[servers[i].server] = WindowRecord.Server(

@@ -70,6 +70,9 @@ final class CachedFileReader {
         self.buffer.deallocate()
     }
 
+    /// File sets asked for in the last sweep (``directory(_:fileCount:)``).
+    var directoriesLastSweep: Int { self.previousOrder.count }
+
     /// Number of descriptors currently held open.
     var openFileCount: Int { self.openDescriptors }
 

@@ -20,14 +20,17 @@ struct SweepChain: Sendable {
     }
 
     mutating func append(_ sweep: Sweep, encoder: JSONEncoder, db: Database) throws {
-        let (template, numbers) = SweepJSONWriter.split(sweep)
+        var (template, numbers) = SweepJSONWriter.split(sweep)
         let templateID: Int64
         if let previous = self.previousTemplateBytes, let id = self.previousTemplate, previous == template {
             // The common case: the same names and structure as the last sweep; no hashing of the whole template.
+            // The kept copy stays: the new one has the writer's spare capacity (up to twice its size).
             templateID = id
+            template = previous
         } else if let known = self.templateIDs[template] {
             templateID = known
         } else {
+            template = Array(template[...])  // exactly its size: it is kept until the names change
             try db.execute(sql: "INSERT INTO sweep_templates (bytes) VALUES (?)", arguments: [Data(try Zstd.compress(template))])
             templateID = db.lastInsertedRowID
             // Templates churn only when names or structure change; keep a few recent ones (each is the size of a

@@ -29,6 +29,8 @@ final class CgroupCollector: Collector {
         snapshot.cgroupLayout = layout
         let memory = CgroupMemoryReader(layout: layout, reader: self.reader)
         let named = Set(self.namedCgroups.map(\.path))
+        // As many as last sweep: the array is allocated once instead of doubling (and copying) up to a thousand.
+        snapshot.workloads.reserveCapacity(snapshot.workloads.count + self.namedCgroups.count + self.reader.directoriesLastSweep)
         for (path, name) in self.namedCgroups {
             if let sample = memory.read(path: path, classification: .init(name: name, kind: .cgroup), issues: &issues) {
                 snapshot.workloads.append(sample)

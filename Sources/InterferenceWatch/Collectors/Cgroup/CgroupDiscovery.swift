@@ -18,11 +18,12 @@ enum CgroupDiscovery {
 
     static func walk(root: String) -> [Found] {
         var found: [Found] = []
-        self.walk(root: root, relative: "", components: [], into: &found)
+        var components: [Substring] = []
+        self.walk(root: root, relative: "", components: &components, into: &found)
         return found
     }
 
-    private static func walk(root: String, relative: String, components: [Substring], into found: inout [Found]) {
+    private static func walk(root: String, relative: String, components: inout [Substring], into found: inout [Found]) {
         guard components.count < self.maxDepth, let dir = opendir(root + relative) else { return }
         defer { closedir(dir) }
         var children: [String] = []
@@ -39,17 +40,17 @@ enum CgroupDiscovery {
         }
         // Name order, so the sweep's workloads come out (nearly always) in label order and need no sort there.
         children.sort()
+        // One components array for the whole walk (pushed and popped), not a copy per child.
         for name in children {
-            let path = relative + "/" + name
-            var childComponents = components
-            childComponents.append(Substring(name))
-            switch WorkloadClassifier.classify(childComponents) {
+            components.append(Substring(name))
+            defer { components.removeLast() }
+            switch WorkloadClassifier.classify(components) {
             case .workload(let classification):
-                found.append(Found(path: path, classification: classification))
+                found.append(Found(path: relative + "/" + name, classification: classification))
             case .ignore:
                 continue
             case .descend:
-                self.walk(root: root, relative: path, components: childComponents, into: &found)
+                self.walk(root: root, relative: relative + "/" + name, components: &components, into: &found)
             }
         }
     }

@@ -14,19 +14,19 @@ struct CgroupMemoryReader {
 
     private enum V2: Int, CaseIterable {
         case current, max, high, swapCurrent, stat, pressure, events
-        static let names = ["memory.current", "memory.max", "memory.high", "memory.swap.current", "memory.stat",
-                            "memory.pressure", "memory.events"]
-        var name: String { Self.names[self.rawValue] }
+        static let names: [StaticString] = ["memory.current", "memory.max", "memory.high", "memory.swap.current",
+                                            "memory.stat", "memory.pressure", "memory.events"]
+        var name: StaticString { Self.names[self.rawValue] }
     }
 
     private enum V1: Int, CaseIterable {
         case usage, limit, memswUsage, stat, failcnt, oomControl
-        static let names = ["memory.usage_in_bytes", "memory.limit_in_bytes", "memory.memsw.usage_in_bytes", "memory.stat",
-                            "memory.failcnt", "memory.oom_control"]
-        var name: String { Self.names[self.rawValue] }
+        static let names: [StaticString] = ["memory.usage_in_bytes", "memory.limit_in_bytes", "memory.memsw.usage_in_bytes",
+                                            "memory.stat", "memory.failcnt", "memory.oom_control"]
+        var name: StaticString { Self.names[self.rawValue] }
     }
 
-    private static let pressureName = "memory.pressure"
+    private static let pressureName: StaticString = "memory.pressure"
     private static let oomKill = Array("oom_kill".utf8)
 
     /// - Returns: `nil` when the cgroup vanished between listing and reading (skipped quietly).
@@ -104,13 +104,14 @@ struct CgroupMemoryReader {
         return sample
     }
 
-    /// One file of a cgroup: `root + relative + "/" + name`, a path built only to open it or to name it.
+    /// One file of a cgroup: `root + relative + "/" + name`, a path built only to open it or to name it. The name is
+    /// a `StaticString`, so making one per file read retains nothing for it.
     private struct File {
         let dir: CachedFileReader.Directory
         let index: Int
         let root: String
-        let name: String
-        var path: String { self.root + self.dir.key + "/" + self.name }
+        let name: StaticString
+        var path: String { self.root + self.dir.key + "/" + self.name.description }
     }
 
     private func withContents<R>(_ file: File, _ body: (UnsafeBufferPointer<UInt8>) throws -> R) throws -> R {
