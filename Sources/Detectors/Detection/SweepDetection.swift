@@ -91,7 +91,7 @@ public struct SweepDetection: Sendable {
     /// Takes the next sweep; returns the step when it closed a window.
     ///
     /// - Parameter samples: the group's samples that arrived in `[from, to)` (``LatencyLog/window(group:from:to:)``).
-    public mutating func ingest<Samples: Sequence<LatencySample>>(
+    public mutating func ingest<Samples: RandomAccessCollection<LatencySample>>(
         _ sweep: Sweep, samples: (_ group: String, _ from: Double, _ to: Double) -> Samples
     ) -> Step? {
         let times = Sweep(atSeconds: sweep.atSeconds, uptimeSeconds: sweep.uptimeSeconds)

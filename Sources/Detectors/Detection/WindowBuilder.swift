@@ -26,7 +26,7 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
     ///   - notBeforeSeconds: samples whose own time (``LatencySample/atSeconds``) is earlier are left out.
     ///   - previous: the sweep at the window's start; `nil` for a first window (no rates then).
     ///   - current: the sweep at its end.
-    public func window(startSeconds: Double, endSeconds: Double, samples: some Sequence<LatencySample>,
+    public func window(startSeconds: Double, endSeconds: Double, samples: some RandomAccessCollection<LatencySample>,
                        notBeforeSeconds: Double = -.infinity, previous: Sweep?, current: Sweep) -> GroupWindow {
         let elapsed = previous.map { current.elapsedSeconds(since: $0) } ?? 0
         let signals = self.workloadSignals(previous: previous, current: current, elapsedSeconds: elapsed)
@@ -55,7 +55,7 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
         } ?? HostSignals(memAvailableBytes: current.host.meminfoBytes["MemAvailable"].map { Double($0) },
                          memTotalBytes: current.host.meminfoBytes["MemTotal"].map { Double($0) })
         let known = Set(self.servers)
-        let rounds = LatencyRound.rounds(of: samples.filter { $0.group == self.group && known.contains($0.server) })
+        let rounds = LatencyRound.rounds(of: samples) { $0.group == self.group && known.contains($0.server) }
         return GroupWindow(group: self.group, startSeconds: startSeconds, endSeconds: endSeconds,
                            servers: servers, rounds: rounds, host: host, neighbours: neighbours)
     }
