@@ -38,8 +38,9 @@ done
 [ -x "$IW_BIN" ] || { echo "no release binary at $IW_BIN: scripts/build-release.sh --scratch-path .build-release" >&2; exit 2; }
 command -v curl >/dev/null || { echo "needs curl" >&2; exit 2; }
 
-# 7 files per cgroup, kept open by both readers: 5000 cgroups need 35,000 descriptors, above the usual hard limit
-# (the daemon keeps open at most half its soft limit and opens the rest every sweep).
+# 7 files per cgroup, kept open by both readers: 5000 cgroups need 35,000 descriptors, above the usual hard limit.
+# Both keep open at most half the soft limit and open, read and close the rest every sweep, so where the hard limit
+# cannot be raised (no CAP_SYS_RESOURCE) they are measured under the same budget; the header prints the limit.
 ulimit -Hn 1048576 2>/dev/null || true
 ulimit -n "$(ulimit -Hn)"
 
@@ -117,7 +118,7 @@ scrape_cpu_ms() {  # url pid [curl flags] -> CPU ms per scrape over SCRAPES keep
 }
 stop_pid() { kill "$1" 2>/dev/null || true; wait "$1" 2>/dev/null || true; }
 
-echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo); \
+echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores, $(awk '/MemTotal/ {printf "%.0f GiB", $2 / 1048576}' /proc/meminfo), descriptor limit $(ulimit -n); \
 sweeps=$SWEEPS renders=$RENDERS rounds=$ROUNDS (medians)" >&2
 
 declare -A res
