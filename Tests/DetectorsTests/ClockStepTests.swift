@@ -131,4 +131,48 @@ struct ClockStepTests {
         #expect(log.all.map(\.server) == ["b"])
         #expect(log.samples(group: "g", from: Self.epoch - Self.hour, to: Self.epoch - Self.hour + 10).map(\.server) == ["b"])
     }
+
+    // MARK: Steps forward
+
+    /// A host of 16 GiB running one workload, `web`, beside 2 GiB of its own.
+    static func demandSweep(wall: Double, boot: Double, webBytes: UInt64, pswpin: UInt64 = 0) -> Sweep {
+        let used = webBytes + (2 << 30)
+        return Sweep(atSeconds: wall, uptimeSeconds: boot,
+                     host: HostSample(meminfoBytes: ["MemTotal": 16 << 30, "MemAvailable": (16 << 30) - used, "SwapTotal": 4 << 30,
+                                                     "SwapFree": 3 << 30, "SwapCached": 0], vmstat: ["pswpin": pswpin]),
+                     workloads: [WorkloadSample(name: "web", kind: .container, cgroup: "/system.slice/web", cgroupVersion: 2,
+                                                usageBytes: webBytes, limitBytes: nil, swapBytes: 0,
+                                                stat: [.inactiveFile: 0, .workingsetRefaultAnon: 0])])
+    }
+
+    @Test func theAdviceKeepsWhatItLearntThroughAStepForward() throws {
+        // `web` peaks at 8 GiB on the first day and needs 2 GiB after. Three days forward midway on the second day
+        // (a multiple of the peak interval, so both advisors' intervals line up): counted as time passed, the step
+        // would decay the first day's peak to an eighth and size `web` at 2 GiB; none of it passed, so the advice is
+        // that of the same sweeps without the step.
+        var plain = MinimumHostMemoryAdvisor(), stepped = MinimumHostMemoryAdvisor()
+        for k in 0..<200 {
+            let second = Double(k) * 600, web: UInt64 = k < 144 ? 8 << 30 : 2 << 30
+            plain.record(Self.demandSweep(wall: Self.epoch + second, boot: 1000 + second, webBytes: web))
+            stepped.record(Self.demandSweep(wall: Self.epoch + second + (k >= 150 ? 3 * Self.day : 0), boot: 1000 + second, webBytes: web))
+        }
+        let expected = try #require(plain.recommendation()), advice = try #require(stepped.recommendation())
+        #expect(expected.workloads.map(\.estimateBytes) == [8 << 30])
+        #expect(advice.workloads.map(\.estimateBytes) == expected.workloads.map(\.estimateBytes))
+        #expect(advice.minimumBytes == expected.minimumBytes && advice.demandBytes == expected.demandBytes)
+        #expect(stepped.state.observedSeconds == plain.state.observedSeconds)
+
+        // Swap read back and the knee's lookback keep their minutes through a day's step, 150 s into five minutes.
+        var near = MinimumHostMemoryAdvisor(), across = MinimumHostMemoryAdvisor()
+        for k in 0...30 {
+            let second = Double(k) * 10
+            near.record(Self.demandSweep(wall: Self.epoch + second, boot: 1000 + second, webBytes: 4 << 30, pswpin: UInt64(k) * 100))
+            across.record(Self.demandSweep(wall: Self.epoch + second + (k >= 15 ? Self.day : 0), boot: 1000 + second,
+                                           webBytes: 4 << 30, pswpin: UInt64(k) * 100))
+        }
+        #expect(near.state.readBack.totalBytes == 3000 * 4096)
+        #expect(across.state.readBack.totalBytes == near.state.readBack.totalBytes)
+        #expect(across.state.workloads["web"]?.lastSeenSeconds == Self.epoch + 300 + Self.day)
+        #expect(across.state.recentAvailable.count == near.state.recentAvailable.count, "\(across.state.recentAvailable)")
+    }
 }
