@@ -47,11 +47,12 @@ final class HistoryWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let now: @Sendable () -> Double
     private let uptime: @Sendable () -> Double
+    private let clockSteps: HistoryClockSteps
 
     /// - Parameters:
     ///   - now: the wall clock (stored times, the retention cutoff).
     ///   - uptime: the boot clock (how often retention runs; what tells a wall clock stepped forward, which then
-    ///     does not age what was stored before it: ``observeClock()``).
+    ///     does not age what was stored before it: ``HistoryClockSteps``).
     init(database: HistoryDatabase, retention: HistoryRetention, flushIntervalSeconds: Double = 1, maxQueuedItems: Int = 100_000,
          now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
          uptime: @escaping @Sendable () -> Double = BootClock.seconds, logger: Logger) {
@@ -62,6 +63,7 @@ final class HistoryWriter: Sendable {
         self.now = now
         self.uptime = uptime
         self.logger = logger
+        self.clockSteps = HistoryClockSteps(database: database, now: now, uptime: uptime, logger: logger)
     }
 
     /// Starts the writer thread.
@@ -168,86 +170,24 @@ final class HistoryWriter: Sendable {
 
     // MARK: - Retention and the clock
 
-    /// The clocks as last read, and the steps forward of the wall clock that stored rows were written across.
-    private struct RetentionClock {
-        var lastWallSeconds: Double?
-        var lastUptimeSeconds: Double?
-        /// Loaded from `clock_steps` on first use, so a restart keeps the allowance.
-        var steps: ForwardClockSteps?
-        /// Seen but not yet on file (a failed write): written with the next reading.
-        var unsaved: [ForwardClockSteps.Step] = []
-        /// Whether the last reading failed to read or write the file (logged once per outage).
-        var failing = false
-    }
-
-    private let retentionClock = Mutex(RetentionClock())
-
-    /// Reads both clocks; a step forward since the last reading is kept (in `clock_steps`), so that neither this run's
-    /// retention nor the next one's counts it as time passed. Only the writer thread (or a test) calls it.
-    ///
-    /// - Returns: the wall clock's reading and the steps forward on file; `nil` when the file could not be read (the
-    ///   failure is counted, and retention waits for the next pass rather than age rows by an unknown step).
+    /// Reads both clocks (``HistoryClockSteps/observe()``), counting a failure to read or keep the steps.
     @discardableResult
     func observeClock() -> (wallSeconds: Double, steps: ForwardClockSteps)? {
-        let wall = self.now(), uptime = self.uptime()
-        return self.retentionClock.withLock { clock -> (wallSeconds: Double, steps: ForwardClockSteps)? in
-            defer {
-                clock.lastWallSeconds = wall
-                clock.lastUptimeSeconds = uptime
-            }
-            if let lastWall = clock.lastWallSeconds, let lastUptime = clock.lastUptimeSeconds,
-               let step = ClockStep.between(wallSeconds: lastWall, uptimeSeconds: lastUptime, andWallSeconds: wall, uptimeSeconds: uptime),
-               step.direction == .forward {
-                clock.unsaved.append(.init(atSeconds: wall, seconds: step.seconds))
-            }
-            do {
-                if clock.steps == nil {
-                    clock.steps = ForwardClockSteps(steps: try self.database.pool.read { db in
-                        try Row.fetchAll(db, sql: "SELECT at_seconds, step_seconds FROM clock_steps").map {
-                            ForwardClockSteps.Step(atSeconds: $0["at_seconds"], seconds: $0["step_seconds"])
-                        }
-                    })
-                }
-                if !clock.unsaved.isEmpty {
-                    let unsaved = clock.unsaved
-                    try self.database.pool.write { db in
-                        for step in unsaved {
-                            try db.execute(sql: "INSERT INTO clock_steps (at_seconds, step_seconds) VALUES (?, ?)",
-                                           arguments: [step.atSeconds, step.seconds])
-                        }
-                    }
-                    for step in unsaved { clock.steps!.record(ClockStep(seconds: step.seconds), atSeconds: step.atSeconds) }
-                    clock.unsaved = []
-                }
-                clock.failing = false
-            } catch {
-                self.queue.withLock { $0.counters.writeErrorsTotal += 1 }
-                if !clock.failing {
-                    self.logger.warning("history could not read or keep the wall clock's steps; retention waits for them",
-                                        metadata: ["file.path": "\(self.database.path)", "error": "\(error)"])
-                    clock.failing = true
-                }
-            }
-            guard var steps = clock.steps else { return nil }
-            for step in clock.unsaved { steps.record(ClockStep(seconds: step.seconds), atSeconds: step.atSeconds) }
-            return (wall, steps)
-        }
+        let reading = self.clockSteps.observe()
+        if reading.failed { self.queue.withLock { $0.counters.writeErrorsTotal += 1 } }
+        return reading.steps.map { (reading.wallSeconds, $0) }
     }
 
     /// One retention pass at the clocks' reading now: rows older than the retention by the time that passed go,
     /// and so do the steps forward that no kept row was written before.
     ///
-    /// - Returns: rows deleted.
+    /// - Returns: rows deleted; none when the steps could not be read (retention then waits for the next pass
+    ///   rather than age rows by a step it does not know).
     @discardableResult
     func applyRetention() throws -> Int {
         guard let reading = self.observeClock() else { return 0 }
-        let wall = reading.wallSeconds, steps = reading.steps
-        let deleted = try self.retention.apply(to: self.database, nowSeconds: wall, forwardSteps: steps)
-        let cutoff = steps.cutoff(ageSeconds: self.retention.maxAgeSeconds, nowSeconds: wall)
-        if steps.steps.contains(where: { $0.atSeconds <= cutoff }) {
-            try self.database.pool.write { try $0.execute(sql: "DELETE FROM clock_steps WHERE at_seconds <= ?", arguments: [cutoff]) }
-            self.retentionClock.withLock { $0.steps?.forget(before: cutoff) }
-        }
+        let deleted = try self.retention.apply(to: self.database, nowSeconds: reading.wallSeconds, forwardSteps: reading.steps)
+        try self.clockSteps.forget(before: reading.steps.cutoff(ageSeconds: self.retention.maxAgeSeconds, nowSeconds: reading.wallSeconds))
         if deleted > 0 { self.queue.withLock { $0.counters.retentionDeletesTotal += UInt64(deleted) } }
         return deleted
     }
