@@ -131,4 +131,114 @@ struct ClockStepTests {
         #expect(log.all.map(\.server) == ["b"])
         #expect(log.samples(group: "g", from: Self.epoch - Self.hour, to: Self.epoch - Self.hour + 10).map(\.server) == ["b"])
     }
+
+    // MARK: Steps forward
+
+    /// A host of 16 GiB running one workload, `web`, beside 2 GiB of its own.
+    static func demandSweep(wall: Double, boot: Double, webBytes: UInt64, pswpin: UInt64 = 0) -> Sweep {
+        let used = webBytes + (2 << 30)
+        return Sweep(atSeconds: wall, uptimeSeconds: boot,
+                     host: HostSample(meminfoBytes: ["MemTotal": 16 << 30, "MemAvailable": (16 << 30) - used, "SwapTotal": 4 << 30,
+                                                     "SwapFree": 3 << 30, "SwapCached": 0], vmstat: ["pswpin": pswpin]),
+                     workloads: [WorkloadSample(name: "web", kind: .container, cgroup: "/system.slice/web", cgroupVersion: 2,
+                                                usageBytes: webBytes, limitBytes: nil, swapBytes: 0,
+                                                stat: [.inactiveFile: 0, .workingsetRefaultAnon: 0])])
+    }
+
+    @Test func theAdviceKeepsWhatItLearntThroughAStepForward() throws {
+        // `web` peaks at 8 GiB on the first day and needs 2 GiB after. Three days forward midway on the second day
+        // (a multiple of the peak interval, so both advisors' intervals line up): counted as time passed, the step
+        // would decay the first day's peak to an eighth and size `web` at 2 GiB; none of it passed, so the advice is
+        // that of the same sweeps without the step.
+        var plain = MinimumHostMemoryAdvisor(), stepped = MinimumHostMemoryAdvisor()
+        for k in 0..<200 {
+            let second = Double(k) * 600, web: UInt64 = k < 144 ? 8 << 30 : 2 << 30
+            plain.record(Self.demandSweep(wall: Self.epoch + second, boot: 1000 + second, webBytes: web))
+            stepped.record(Self.demandSweep(wall: Self.epoch + second + (k >= 150 ? 3 * Self.day : 0), boot: 1000 + second, webBytes: web))
+        }
+        let expected = try #require(plain.recommendation()), advice = try #require(stepped.recommendation())
+        #expect(expected.workloads.map(\.estimateBytes) == [8 << 30])
+        #expect(advice.workloads.map(\.estimateBytes) == expected.workloads.map(\.estimateBytes))
+        #expect(advice.minimumBytes == expected.minimumBytes && advice.demandBytes == expected.demandBytes)
+        #expect(stepped.state.observedSeconds == plain.state.observedSeconds)
+
+        // Swap read back and the knee's lookback keep their minutes through a day's step, 150 s into five minutes.
+        var near = MinimumHostMemoryAdvisor(), across = MinimumHostMemoryAdvisor()
+        for k in 0...30 {
+            let second = Double(k) * 10
+            near.record(Self.demandSweep(wall: Self.epoch + second, boot: 1000 + second, webBytes: 4 << 30, pswpin: UInt64(k) * 100))
+            across.record(Self.demandSweep(wall: Self.epoch + second + (k >= 15 ? Self.day : 0), boot: 1000 + second,
+                                           webBytes: 4 << 30, pswpin: UInt64(k) * 100))
+        }
+        #expect(near.state.readBack.totalBytes == 3000 * 4096)
+        #expect(across.state.readBack.totalBytes == near.state.readBack.totalBytes)
+        #expect(across.state.workloads["web"]?.lastSeenSeconds == Self.epoch + 300 + Self.day)
+        #expect(across.state.recentAvailable.count == near.state.recentAvailable.count, "\(across.state.recentAvailable)")
+    }
+
+    @Test func agesCountTheTimeThatPassedAcrossStepsForward() {
+        // A day forward (the clock read 1000 just after it), an hour forward at 90,000, and a step back, which
+        // needs no allowance.
+        var steps = ForwardClockSteps()
+        steps.record(ClockStep(seconds: 3600), atSeconds: 90_000)
+        steps.record(ClockStep(seconds: 86_400), atSeconds: 1000)
+        steps.record(ClockStep(seconds: -50), atSeconds: 95_000)
+        #expect(steps.steps.map(\.atSeconds) == [1000, 90_000])
+        // Stamps after the latest step are as old as the wall clock says; earlier ones are younger by each step since.
+        #expect(steps.cutoff(ageSeconds: 500, nowSeconds: 91_000) == 90_500)
+        #expect(steps.cutoff(ageSeconds: 2000, nowSeconds: 91_000) == 89_000 - 3600)
+        #expect(steps.cutoff(ageSeconds: 90_000, nowSeconds: 91_000) == 1000 - 3600 - 86_400)
+        // Once the cutoff is past a step, nothing from before it is left: it is forgotten.
+        steps.forget(before: 89_000 - 3600)
+        #expect(steps.steps.map(\.atSeconds) == [90_000])
+        // A step back to before a step forward leaves that one in a time line the clock has left.
+        steps.forget(after: 89_000)
+        #expect(steps.isEmpty)
+    }
+
+    static func stamped(_ log: inout LatencyLog, _ server: String, wall: Double, boot: Double) {
+        var sample = LatencySample(group: "g", server: server, source: .push, seconds: 1, atSeconds: wall)
+        sample.recordedAtSeconds = log.stamp(nowSeconds: wall, uptimeSeconds: boot)
+        log.append(sample)
+    }
+
+    @Test func theLatencyLogDoesNotAgeSamplesByAStepForward() {
+        var log = LatencyLog(retentionSeconds: 300)
+        for t in [0.0, 1, 2] { Self.stamped(&log, "a", wall: Self.epoch + t, boot: 100 + t) }
+        // A day forward, a second later: five minutes' retention by the wall clock would drop every earlier sample.
+        Self.stamped(&log, "b", wall: Self.epoch + Self.day + 3, boot: 103)
+        #expect(log.all.map(\.server) == ["a", "a", "a", "b"])
+        #expect(log.forwardSteps.steps.count == 1)
+        // Once they really are five minutes old (by the boot clock) they go, and the step is forgotten with them.
+        Self.stamped(&log, "c", wall: Self.epoch + Self.day + 303, boot: 403)
+        #expect(log.all.map(\.server) == ["b", "c"])
+        #expect(log.forwardSteps.isEmpty)
+        // Without the boot clock a long pause is no step: retention keeps to the wall clock.
+        var wallOnly = LatencyLog(retentionSeconds: 300)
+        for t in [0.0, 1, 2, 1000] {
+            var sample = LatencySample(group: "g", server: "a", source: .push, seconds: 1, atSeconds: 0)
+            sample.recordedAtSeconds = wallOnly.stamp(nowSeconds: Self.epoch + t)
+            wallOnly.append(sample)
+        }
+        #expect(wallOnly.count == 1)
+    }
+
+    @Test func aWindowOpenAcrossAStepForwardKeepsTheSamplesFromBeforeIt() throws {
+        // Windows of 10 s, a sample and a sweep each second, the wall clock a day forward at second 5; the log keeps
+        // 30 s, as the daemon's keeps a few windows.
+        var detection = SweepDetection(groups: [.init(name: "g", servers: ["a"], workloadOfServer: [:])], windowSeconds: 10, pageSizeBytes: 4096)
+        var log = LatencyLog(retentionSeconds: 30)
+        var steps: [SweepDetection.Step] = []
+        for second in 0...10 {
+            let wall = Self.epoch + Double(second) + (second < 5 ? 0 : Self.day), boot = 1000 + Double(second)
+            Self.stamped(&log, "a", wall: wall, boot: boot)
+            if let step = detection.ingest(Self.sweep(wall: wall, boot: boot, pswpin: 0), samples: { log.window(group: $0, from: $1, to: $2) }) {
+                steps.append(step)
+            }
+        }
+        // The window from second 0 to 10 holds the ten samples of those ten seconds, five of them from before the step.
+        let window = try #require(steps.first)
+        #expect(steps.count == 1 && window.endSeconds == Self.epoch + 10 + Self.day)
+        #expect(window.verdicts.first?.servers.first?.statistics.count == 10, "\(window.verdicts)")
+    }
 }

@@ -68,6 +68,12 @@ public struct DecayingHistogram: Sendable, Equatable, Codable {
         self.maxima[bucket] = max(self.maxima[bucket] ?? 0, max(0, bytes))
     }
 
+    /// Moves the reference `seconds` later, so samples added that much later weigh what they would have without
+    /// the wall clock's step forward.
+    public mutating func shiftTimes(bySeconds seconds: Double) {
+        self.referenceSeconds += seconds
+    }
+
     /// The largest sample of the first bucket at which `fraction` (0...1) of the weight is reached, counting one
     /// extra sample (`extra`, for the peak of the interval still open) at `extraAtSeconds`; `nil` when there is nothing.
     public func percentile(_ fraction: Double, extra: Double? = nil, extraAtSeconds: Double = 0) -> Double? {

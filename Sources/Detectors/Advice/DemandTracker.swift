@@ -58,6 +58,18 @@ public struct DemandTracker: Sendable, Equatable, Codable {
         self.readBack.rewind(to: atSeconds)
     }
 
+    /// Moves every time `seconds` later (the wall clock was stepped forward that far, and none of it passed): the
+    /// histogram's weights keep their ratios to new peaks, and the open interval goes on where its peak now falls.
+    public mutating func shiftTimes(bySeconds seconds: Double, minutes: Int64, intervalSeconds: Double) {
+        self.histogram.shiftTimes(bySeconds: seconds)
+        self.intervalPeakAtSeconds += seconds
+        // The peak (or the interval's first sweep) lies inside the open interval, so its interval is the open one.
+        self.intervalIndex = Int64((self.intervalPeakAtSeconds / intervalSeconds).rounded(.down))
+        self.firstSeenSeconds += seconds
+        self.lastSeenSeconds += seconds
+        self.readBack.shift(byMinutes: minutes)
+    }
+
     /// The `fraction` percentile of the peaks, the open interval's included (at least that peak: a new workload's
     /// estimate is never below what it uses now).
     public func estimateBytes(percentile fraction: Double) -> UInt64 {

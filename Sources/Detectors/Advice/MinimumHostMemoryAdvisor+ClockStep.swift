@@ -31,4 +31,27 @@ extension MinimumHostMemoryAdvisor.State {
         if let peakAt = self.peakAtSeconds, peakAt > atSeconds { self.peakAtSeconds = atSeconds }
         if let peakAt = self.previousPeakAtSeconds, peakAt > atSeconds { self.previousPeakAtSeconds = atSeconds }
     }
+
+    /// Moves what was learned `seconds` later: the wall clock was stepped forward that far, and none of that time
+    /// passed for the workloads.
+    ///
+    /// Without this the step would count as time passed: the peaks' weights would decay by it (a day's step halves
+    /// them at the default half-life), the open peak interval would end early, and the read-back minutes and the
+    /// knee's lookback would fall out of their windows at once. Minute and hour keys move by whole minutes and hours,
+    /// rounded down, so they stay at or before the new time's and each list keeps appending later keys only. Times
+    /// kept for display (a knee's or a calibration's) stay when they happened.
+    mutating func carryForward(bySeconds seconds: Double, peakIntervalSeconds: Double) {
+        guard seconds > 0 else { return }
+        let minutes = Int64((seconds / 60).rounded(.down)), hours = Int64((seconds / 3600).rounded(.down))
+        for index in self.recentAvailable.indices { self.recentAvailable[index].index += minutes }
+        for index in self.knee.indices { self.knee[index].index += hours }
+        self.readBack.shift(byMinutes: minutes)
+        for name in self.workloads.keys {
+            self.workloads[name]!.shiftTimes(bySeconds: seconds, minutes: minutes, intervalSeconds: peakIntervalSeconds)
+        }
+        self.remainder?.shiftTimes(bySeconds: seconds, minutes: minutes, intervalSeconds: peakIntervalSeconds)
+        self.peakAtSeconds = self.peakAtSeconds.map { $0 + seconds }
+        self.previousPeakAtSeconds = self.previousPeakAtSeconds.map { $0 + seconds }
+        self.latestAtSeconds = self.latestAtSeconds.map { $0 + seconds }
+    }
 }

@@ -31,11 +31,14 @@ public struct MinimumHostMemoryAdvisor: Sendable, Equatable {
         let at = sweep.atSeconds
         if let last = self.state.latestAtSeconds {
             let previous = Sweep(atSeconds: last, uptimeSeconds: self.state.latestUptimeSeconds)
-            if let step = ClockStep.between(previous, sweep), step.direction == .backward {
+            let step = ClockStep.between(previous, sweep)
+            if let step, step.direction == .backward {
                 // The wall clock was stepped back: carry on from the new time instead of ignoring every sweep until
                 // the clock is back where it was.
                 self.state.rewind(to: at, peakIntervalSeconds: self.settings.peakIntervalSeconds)
             } else {
+                // Stepped forward: what was learned moves with the clock, so the step does not age it.
+                if let step { self.state.carryForward(bySeconds: step.seconds, peakIntervalSeconds: self.settings.peakIntervalSeconds) }
                 guard at > last else { return }  // seen already (or an older record without the boot clock's time)
             }
             let gap = sweep.elapsedSeconds(since: previous)

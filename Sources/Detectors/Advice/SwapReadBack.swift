@@ -38,6 +38,12 @@ public struct SwapReadBack: Sendable, Equatable, Codable {
         self.minutes.append(Minute(index: minute, bytes: later))
     }
 
+    /// Moves every minute `minutes` later: the wall clock was stepped forward, and the minutes read back before it
+    /// are still within the window by the time that passed.
+    public mutating func shift(byMinutes minutes: Int64) {
+        for index in self.minutes.indices { self.minutes[index].index += minutes }
+    }
+
     /// Bytes read back within the window.
     public var totalBytes: UInt64 { self.minutes.reduce(0) { $0 + $1.bytes } }
 }

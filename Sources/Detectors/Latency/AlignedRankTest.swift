@@ -142,7 +142,9 @@ public struct AlignedRankTest: Sendable, Equatable, Codable {
             var counts: [Int: Int] = [:]
             for rank in ranks { counts[rank, default: 0] += 1 }
             var next = [Double](repeating: 0, count: distribution.count + (ranks.max() ?? 0))
-            for (rank, count) in counts {
+            // In rank order: a dictionary's order differs from one instance to the next, and the sums below would
+            // then round differently, so replay would not reproduce the live p-value to the last bit.
+            for (rank, count) in counts.sorted(by: { $0.key < $1.key }) {
                 let p = weight * Double(count)
                 for sum in distribution.indices where distribution[sum] > 0 { next[sum + rank] += distribution[sum] * p }
             }

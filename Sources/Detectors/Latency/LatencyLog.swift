@@ -3,7 +3,10 @@
 ///
 /// Samples are kept sorted by ``LatencySample/arrivalSeconds``; ``append(_:)`` clamps a sample that arrives with an
 /// earlier stamp than the last one (a wall clock stepped back) to that one, so the order and the window a sample
-/// falls in never depend on the clock going backwards.
+/// falls in never depend on the clock going backwards. Retention counts the time that passed: a wall clock stepped
+/// forward (told by the boot clock given to ``stamp(nowSeconds:uptimeSeconds:)``, or by replay from the stored
+/// sweeps through ``recordForwardStep(_:atSeconds:)``) does not age the samples from before it, so a detection
+/// window open across the step still holds them.
 ///
 /// Stored compactly: 40 bytes a sample (server names interned per group, an error's reason on the side) instead of
 /// a 104-byte ``LatencySample``, since a group pushed at 5,000 samples a second keeps its whole cap of them. The
@@ -15,8 +18,13 @@ public struct LatencyLog: Sendable, Equatable {
     /// A hard cap per group whatever the retention, against a flood of pushes.
     public let maxSamplesPerGroup: Int
     private var byGroup: [String: GroupLog] = [:]
-    /// The latest arrival stamp ``stamp(nowSeconds:)`` handed out.
+    /// The latest arrival stamp ``stamp(nowSeconds:uptimeSeconds:)`` handed out.
     private var lastStampSeconds = -Double.infinity
+    /// The clocks as last read by ``stamp(nowSeconds:uptimeSeconds:)``, to tell a step forward from a pause.
+    private var lastWallSeconds: Double?
+    private var lastUptimeSeconds: Double?
+    /// Steps forward that retained samples were stamped across: retention does not count them as time passed.
+    public private(set) var forwardSteps = ForwardClockSteps()
 
     public init(retentionSeconds: Double = 3600, maxSamplesPerGroup: Int = 200_000) {
         self.retentionSeconds = retentionSeconds
@@ -45,7 +53,8 @@ public struct LatencyLog: Sendable, Equatable {
             let group = samples[index].group
             var log = self.byGroup.removeValue(forKey: group) ?? GroupLog()  // unique: appends do not copy it
             while index != samples.endIndex && samples[index].group == group {
-                log.append(samples[index], retentionSeconds: self.retentionSeconds, maxSamples: self.maxSamplesPerGroup)
+                log.append(samples[index], retentionSeconds: self.retentionSeconds, maxSamples: self.maxSamplesPerGroup,
+                           forwardSteps: self.forwardSteps)
                 index = samples.index(after: index)
             }
             self.byGroup[group] = log
@@ -59,18 +68,45 @@ public struct LatencyLog: Sendable, Equatable {
     /// less): the log then starts over from the new time. Clamping instead would stamp every sample with the old time
     /// until the clock caught up, so no window would see one, and the samples it holds from "later" would count again
     /// in the windows of the repeated time; they belong to a time line the clock has left (history keeps them).
-    public mutating func stamp(nowSeconds: Double) -> Double {
+    /// The rule reads the stamps alone, so replay applies it to stored stamps exactly as it was applied live.
+    ///
+    /// - Parameter uptimeSeconds: the boot clock read with `nowSeconds`: with it a step forward is told from a pause
+    ///   between samples (``ClockStep``), and retention does not count the step as time passed.
+    public mutating func stamp(nowSeconds: Double, uptimeSeconds: Double? = nil) -> Double {
+        if let uptimeSeconds, let wall = self.lastWallSeconds, let uptime = self.lastUptimeSeconds,
+           let step = ClockStep.between(wallSeconds: wall, uptimeSeconds: uptime, andWallSeconds: nowSeconds, uptimeSeconds: uptimeSeconds) {
+            self.forwardSteps.record(step, atSeconds: nowSeconds)
+        }
+        self.lastWallSeconds = nowSeconds
+        self.lastUptimeSeconds = uptimeSeconds
         if nowSeconds < self.lastStampSeconds - ClockStep.toleranceSeconds {
-            for group in Array(self.byGroup.keys) {
-                var log = self.byGroup.removeValue(forKey: group)!  // unique: the cut does not copy it
-                log.dropArrivals(after: nowSeconds)
-                if log.count > 0 { self.byGroup[group] = log }
-            }
+            self.dropArrivals(after: nowSeconds)
             self.lastStampSeconds = nowSeconds
         } else {
             self.lastStampSeconds = max(nowSeconds, self.lastStampSeconds)
         }
+        // A step whose earlier samples have all aged out changes no age any more.
+        self.forwardSteps.forget(before: self.forwardSteps.cutoff(ageSeconds: self.retentionSeconds, nowSeconds: self.lastStampSeconds))
         return self.lastStampSeconds
+    }
+
+    /// Drops every sample that arrived after `seconds`, and the steps forward after it: the wall clock was stepped
+    /// back to `seconds`, and they belong to the time line it left. ``stamp(nowSeconds:uptimeSeconds:)`` does this
+    /// live; replay does it where the stored stamps go back.
+    public mutating func dropArrivals(after seconds: Double) {
+        for group in Array(self.byGroup.keys) {
+            var log = self.byGroup.removeValue(forKey: group)!  // unique: the cut does not copy it
+            log.dropArrivals(after: seconds)
+            if log.count > 0 { self.byGroup[group] = log }
+        }
+        self.forwardSteps.forget(after: seconds)
+    }
+
+    /// Records a step forward of the wall clock, seen at `atSeconds` (the new time): samples stamped before it are
+    /// kept as long as the time that really passed allows. Replay calls this with the steps the stored sweeps show
+    /// (each sweep keeps the boot clock too), before the samples from after the step, as the live log saw it.
+    public mutating func recordForwardStep(_ step: ClockStep, atSeconds: Double) {
+        self.forwardSteps.record(step, atSeconds: atSeconds)
     }
 
     /// The group's samples that arrived in `[from, to)`, in arrival order.
@@ -165,7 +201,7 @@ fileprivate struct GroupLog: Sendable {
 
     var count: Int { self.entries.count - self.start }
 
-    mutating func append(_ sample: LatencySample, retentionSeconds: Double, maxSamples: Int) {
+    mutating func append(_ sample: LatencySample, retentionSeconds: Double, maxSamples: Int, forwardSteps: ForwardClockSteps) {
         var sample = sample
         if let last = self.entries.last, self.count > 0, last.arrivalSeconds > sample.arrivalSeconds {
             sample.recordedAtSeconds = last.arrivalSeconds
@@ -190,9 +226,11 @@ fileprivate struct GroupLog: Sendable {
         if sample.recordedAtSeconds != nil { flags |= Entry.hasRecorded }
         self.entries.append(Entry(seconds: sample.seconds, serverSeconds: sample.serverSeconds ?? 0, atSeconds: sample.atSeconds,
                                   recordedAtSeconds: sample.recordedAtSeconds ?? 0, server: server, flags: flags))
-        let newest = sample.arrivalSeconds
-        if self.count > maxSamples || self.entries[self.start].arrivalSeconds < newest - retentionSeconds {
-            var drop = self.firstIndex(arrivedAtOrAfter: newest - retentionSeconds) - self.start
+        // Older than retention by the time that passed, not by the wall clock's distance (``ForwardClockSteps``).
+        let cutoff = forwardSteps.isEmpty ? sample.arrivalSeconds - retentionSeconds
+            : forwardSteps.cutoff(ageSeconds: retentionSeconds, nowSeconds: sample.arrivalSeconds)
+        if self.count > maxSamples || self.entries[self.start].arrivalSeconds < cutoff {
+            var drop = self.firstIndex(arrivedAtOrAfter: cutoff) - self.start
             drop = max(drop, self.count - maxSamples)
             if drop > 0 { self.dropFront(drop) }
         }

@@ -179,7 +179,7 @@ struct RunCommand: AsyncParsableCommand {
                                       state: learned.advice)
         // Detection reads each window's samples once, when it closes; a few windows back is all it can ask for,
         // and an hour of pushed samples was most of the daemon's memory under load.
-        let recorder = LatencyRecorder(retentionSeconds: max(300, 4 * settings.detectionWindowSeconds))
+        let recorder = LatencyRecorder(retentionSeconds: max(300, 4 * settings.detectionWindowSeconds), uptime: BootClock.seconds)
         recorder.declare(groups: config.groups)
         recorder.setSink { writer.enqueue(.samples($0)) }
         let engine = DetectionEngine(

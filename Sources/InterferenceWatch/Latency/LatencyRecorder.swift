@@ -56,6 +56,7 @@ final class LatencyRecorder: Sendable {
     let retentionSeconds: Double
     let maxSamplesPerGroup: Int
     private let now: @Sendable () -> Double
+    private let uptime: (@Sendable () -> Double)?
     private let state: Mutex<State>
 
     /// - Parameters:
@@ -63,15 +64,19 @@ final class LatencyRecorder: Sendable {
     ///   - retentionSeconds: How far back ``samples(group:from:to:)`` can reach.
     ///   - maxSamplesPerGroup: A hard cap whatever the retention, against a flood of pushes.
     ///   - now: Unix time, stamped on each sample as it is recorded.
+    ///   - uptime: the boot clock, read with `now`, so a wall clock stepped forward does not age the samples kept
+    ///     (``LatencyLog/stamp(nowSeconds:uptimeSeconds:)``); `nil` (tests with a hand-moved wall clock) leaves
+    ///     retention to the wall clock alone.
     init(bucketsSeconds: [Double] = LatencyRecorder.defaultBuckets, retentionSeconds: Double = 3600,
          maxSamplesPerGroup: Int = LatencyRecorder.defaultMaxSamplesPerGroup,
-         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }) {
+         now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 }, uptime: (@Sendable () -> Double)? = nil) {
         let finite = bucketsSeconds.filter(\.isFinite)
         precondition(zip(finite, finite.dropFirst()).allSatisfy { $0 < $1 }, "buckets must increase strictly")
         self.bucketsSeconds = finite
         self.retentionSeconds = retentionSeconds
         self.maxSamplesPerGroup = max(1, maxSamplesPerGroup)
         self.now = now
+        self.uptime = uptime
         self.state = Mutex(State(log: LatencyLog(retentionSeconds: retentionSeconds, maxSamplesPerGroup: maxSamplesPerGroup)))
     }
 
@@ -97,8 +102,8 @@ final class LatencyRecorder: Sendable {
         guard !samples.isEmpty else { return }
         self.state.withLock { state in
             // Stamped under the lock, so arrival order and arrival stamps agree and history holds exactly what the
-            // log holds (``LatencyLog/stamp(nowSeconds:)``: jitter is clamped, a wall clock stepped back restarts it).
-            let arrival = state.log.stamp(nowSeconds: self.now())
+            // log holds (``LatencyLog/stamp(nowSeconds:uptimeSeconds:)``: jitter is clamped, a wall clock stepped back restarts it).
+            let arrival = state.log.stamp(nowSeconds: self.now(), uptimeSeconds: self.uptime?())
             var stamped: [LatencySample] = []
             stamped.reserveCapacity(samples.count)
             for var sample in samples {

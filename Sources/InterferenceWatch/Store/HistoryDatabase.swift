@@ -8,7 +8,8 @@ import GRDB
 /// ``SweepFrameCodec``, one row per sweep), latency samples (a zstd ``LatencyBatchCodec`` batch per write), finding lifecycle events
 /// and episodes, each detection
 /// window's verdicts, the runs of the daemon (when each started, with its groups and learned baselines, so replay
-/// can start where the live engine did) and small state (the advisor's history, the baselines).
+/// can start where the live engine did), small state (the advisor's history, the baselines) and the steps forward of
+/// the wall clock that retention allows for.
 ///
 /// Safe to open: a file that is not SQLite, is damaged, or is another program's database is refused with an error
 /// naming it, before anything is written to it. Schema changes are GRDB migrations; a file with a migration this
@@ -142,6 +143,13 @@ final class HistoryDatabase: Sendable {
             try db.execute(sql: """
                 CREATE TABLE alert_events (id INTEGER PRIMARY KEY, at_seconds REAL NOT NULL, transition TEXT NOT NULL);
                 CREATE INDEX alert_events_at ON alert_events(at_seconds);
+                """)
+        }
+        migrator.registerMigration("v4: clock steps") { db in
+            // The steps forward of the wall clock that kept rows were written across (``ForwardClockSteps``), so
+            // retention measures ages in time that passed in this run and after a restart.
+            try db.execute(sql: """
+                CREATE TABLE clock_steps (id INTEGER PRIMARY KEY, at_seconds REAL NOT NULL, step_seconds REAL NOT NULL);
                 """)
         }
         return migrator

@@ -1,7 +1,9 @@
+import Detectors
 import Foundation
 import GRDB
 
-/// Keeps the history file bounded: drops whole time ranges older than `maxAgeSeconds`, and the oldest hours while
+/// Keeps the history file bounded: drops whole time ranges older than `maxAgeSeconds` (by the time that passed: a
+/// wall clock stepped forward does not age what was stored before it), and the oldest hours while
 /// the file is over `maxBytes`, then hands the freed pages back to the file system (incremental vacuum, WAL
 /// truncation) instead of leaving them marked free.
 struct HistoryRetention: Sendable {
@@ -12,17 +14,11 @@ struct HistoryRetention: Sendable {
     /// What a size-driven pass drops at a time.
     var sizeStepSeconds: Double = 3600
 
-    /// The time ages are measured from: the wall clock, unless it was stepped forward since the daemon started (it
-    /// runs ahead of its start time plus what the boot clock counted since). Then the earlier of the two, so rows
-    /// stored before the step are not dropped as if they had aged by it; a step back needs no such care.
-    static func ageReferenceSeconds(wallSeconds: Double, uptimeSeconds: Double, startWallSeconds: Double,
-                                    startUptimeSeconds: Double) -> Double {
-        min(wallSeconds, startWallSeconds + (uptimeSeconds - startUptimeSeconds))
-    }
-
+    /// - Parameter forwardSteps: steps forward of the wall clock that rows were written across: a row from before
+    ///   one is that much younger than the wall clock makes it (``ForwardClockSteps/cutoff(ageSeconds:nowSeconds:)``).
     /// - Returns: rows deleted.
-    func apply(to database: HistoryDatabase, nowSeconds: Double) throws -> Int {
-        var deleted = try self.delete(before: nowSeconds - self.maxAgeSeconds, in: database)
+    func apply(to database: HistoryDatabase, nowSeconds: Double, forwardSteps: ForwardClockSteps = .init()) throws -> Int {
+        var deleted = try self.delete(before: forwardSteps.cutoff(ageSeconds: self.maxAgeSeconds, nowSeconds: nowSeconds), in: database)
         if let maxBytes = self.maxBytes {
             for _ in 0..<1000 where database.sizeBytes() > maxBytes {
                 // The oldest step, but at least up to the second keyframe: frames go a keyframe interval at a time.

@@ -47,10 +47,12 @@ final class HistoryWriter: Sendable {
     private let finished = DispatchSemaphore(value: 0)
     private let now: @Sendable () -> Double
     private let uptime: @Sendable () -> Double
+    private let clockSteps: HistoryClockSteps
 
     /// - Parameters:
     ///   - now: the wall clock (stored times, the retention cutoff).
-    ///   - uptime: the boot clock (how often retention runs; what a wall clock stepped forward does not age).
+    ///   - uptime: the boot clock (how often retention runs; what tells a wall clock stepped forward, which then
+    ///     does not age what was stored before it: ``HistoryClockSteps``).
     init(database: HistoryDatabase, retention: HistoryRetention, flushIntervalSeconds: Double = 1, maxQueuedItems: Int = 100_000,
          now: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
          uptime: @escaping @Sendable () -> Double = BootClock.seconds, logger: Logger) {
@@ -61,6 +63,7 @@ final class HistoryWriter: Sendable {
         self.now = now
         self.uptime = uptime
         self.logger = logger
+        self.clockSteps = HistoryClockSteps(database: database, now: now, uptime: uptime, logger: logger)
     }
 
     /// Starts the writer thread.
@@ -115,7 +118,6 @@ final class HistoryWriter: Sendable {
     private func loop() {
         var failing = false
         var lastRetention = -Double.infinity
-        let startWall = self.now(), startUptime = self.uptime()
         while true {
             _ = self.wake.wait(timeout: .now() + self.flushIntervalSeconds)
             let (items, stopping) = self.queue.withLock { queue -> ([Item], Bool) in
@@ -148,14 +150,14 @@ final class HistoryWriter: Sendable {
                     continue
                 }
             }
+            // The clocks every round, not only when retention is due: a step is then on file before a restart
+            // that follows it within the retention interval.
+            _ = self.observeClock()
             let uptime = self.uptime()
             if uptime - lastRetention >= self.retention.checkIntervalSeconds {
                 lastRetention = uptime
-                let reference = HistoryRetention.ageReferenceSeconds(wallSeconds: self.now(), uptimeSeconds: uptime,
-                                                                     startWallSeconds: startWall, startUptimeSeconds: startUptime)
                 do {
-                    let deleted = try self.retention.apply(to: self.database, nowSeconds: reference)
-                    if deleted > 0 { self.queue.withLock { $0.counters.retentionDeletesTotal += UInt64(deleted) } }
+                    _ = try self.applyRetention()
                 } catch {
                     self.queue.withLock { $0.counters.writeErrorsTotal += 1 }
                     self.logger.warning("history retention failed", metadata: ["error": "\(error)"])
@@ -164,6 +166,30 @@ final class HistoryWriter: Sendable {
             if stopping && self.queue.withLock({ $0.items.isEmpty }) { break }
         }
         self.finished.signal()
+    }
+
+    // MARK: - Retention and the clock
+
+    /// Reads both clocks (``HistoryClockSteps/observe()``), counting a failure to read or keep the steps.
+    @discardableResult
+    func observeClock() -> (wallSeconds: Double, steps: ForwardClockSteps)? {
+        let reading = self.clockSteps.observe()
+        if reading.failed { self.queue.withLock { $0.counters.writeErrorsTotal += 1 } }
+        return reading.steps.map { (reading.wallSeconds, $0) }
+    }
+
+    /// One retention pass at the clocks' reading now: rows older than the retention by the time that passed go,
+    /// and so do the steps forward that no kept row was written before.
+    ///
+    /// - Returns: rows deleted; none when the steps could not be read (retention then waits for the next pass
+    ///   rather than age rows by a step it does not know).
+    @discardableResult
+    func applyRetention() throws -> Int {
+        guard let reading = self.observeClock() else { return 0 }
+        let deleted = try self.retention.apply(to: self.database, nowSeconds: reading.wallSeconds, forwardSteps: reading.steps)
+        try self.clockSteps.forget(before: reading.steps.cutoff(ageSeconds: self.retention.maxAgeSeconds, nowSeconds: reading.wallSeconds))
+        if deleted > 0 { self.queue.withLock { $0.counters.retentionDeletesTotal += UInt64(deleted) } }
+        return deleted
     }
 
     // MARK: - Writing

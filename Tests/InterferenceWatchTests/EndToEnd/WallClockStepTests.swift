@@ -118,6 +118,10 @@ struct WallClockStepTests {
         writes = try await Self.writes(daemon, moreThan: writes)
 
         let metrics = Exposition(text: try await daemon.get("/metrics").body)
+        // The advice's observed time goes on through the step forward too: by the time that passed, not a day.
+        let observedAfterForward = try #require(metrics.value("interferencewatch_host_memory_advice_observed_seconds"))
+        #expect(observedAfterForward > observedAfterBack + 0.5 && observedAfterForward < observedAfterBack + 3600,
+                "observed \(observedAfterBack) s, then \(observedAfterForward) s")
         #expect(metrics.value("interferencewatch_clock_steps_total", ["direction": "backward"]) == 1)
         #expect(metrics.value("interferencewatch_clock_steps_total", ["direction": "forward"]) == 1)
         #expect((metrics.value("interferencewatch_storage_write_errors_total") ?? -1) == 0)
@@ -150,6 +154,25 @@ struct WallClockStepTests {
         // The boot clock went on evenly through both steps.
         let uptimes = sweeps.compactMap(\.uptimeSeconds)
         #expect(uptimes.count == sweeps.count && zip(uptimes, uptimes.dropFirst()).allSatisfy { $1 > $0 && $1 - $0 < 5 })
+
+        // What the advice learnt before the day's step forward is not aged by it: the swap read back over the
+        // last ten minutes (the whole run) is all that the fake kernel swapped in since the first sweep, not only
+        // what came after the step, and the observed time is the boot clock's.
+        let advice = try #require(try after.state(MinimumHostMemoryAdvisor.State.self, key: HistoryService.adviceStateKey))
+        let ranSeconds = uptimes.last! - uptimes.first!
+        let swappedIn = Self.pagesPerSecond * 4096 * ranSeconds
+        #expect(Double(advice.readBack.totalBytes) > 0.8 * swappedIn && Double(advice.readBack.totalBytes) < 1.2 * swappedIn + 1e6,
+                "read back \(advice.readBack.totalBytes) B over \(ranSeconds) s: expected about \(swappedIn) B")
+        #expect(advice.observedSeconds > 0.8 * ranSeconds && advice.observedSeconds < ranSeconds + 1, "\(advice.observedSeconds) of \(ranSeconds) s")
+
+        // Replay of the stored run gives the windows live detection gave, through both steps: every verdict the
+        // daemon stored, in order (the daemon may stop before closing the window replay closes last).
+        let replayed = try HistoryReplay(reader: after).steps(from: 0, to: .infinity).flatMap(\.verdicts)
+        let stored = try after.verdicts(group: nil, from: 0, to: .infinity)
+        #expect(replayed.count >= stored.count && replayed.count <= stored.count + 1, "replayed \(replayed.count), stored \(stored.count)")
+        if let index = zip(stored, replayed).enumerated().first(where: { $0.element.0 != $0.element.1 })?.offset {
+            Issue.record("verdict \(index) of \(stored.count) differs:\nlive   \(stored[index])\nreplay \(replayed[index])")
+        }
 
         // Detection windows after each step held the samples pushed in them (a clamped arrival clock would leave
         // the hour after the step back empty).

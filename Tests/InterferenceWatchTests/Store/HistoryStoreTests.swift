@@ -114,45 +114,6 @@ struct HistoryStoreTests {
         #expect(!rest.isEmpty && rest.last == sweeps.last)
     }
 
-    /// Test clocks for the writer's thread: wall and boot clock, moved by the test.
-    final class Clocks: Sendable {
-        let seconds = Mutex((wall: 1_767_225_600.0, uptime: 5000.0))
-        func advance(wall: Double, uptime: Double) { self.seconds.withLock { $0 = ($0.wall + wall, $0.uptime + uptime) } }
-    }
-
-    @Test func aWallClockSteppedForwardDoesNotAgeWhatWasStoredBeforeIt() async throws {
-        let tree = try TemporaryTree()
-        let database = try HistoryDatabase(directory: tree.root)
-        let clocks = Clocks()
-        let writer = HistoryWriter(database: database, retention: HistoryRetention(maxAgeSeconds: 3600, checkIntervalSeconds: 0.5),
-                                   flushIntervalSeconds: 0.02, now: { clocks.seconds.withLock { $0.wall } },
-                                   uptime: { clocks.seconds.withLock { $0.uptime } }, logger: Logger(label: "t"))
-        writer.start()
-        defer { writer.stop() }
-        let reader = HistoryReader(database: database)
-        let before = Self.sweeps(600, workloads: 2)
-        for sweep in before { writer.enqueue(.sweep(sweep)) }
-        #expect(await eventually(within: 30) { (try? reader.sweeps(from: 0, to: .infinity).count) == 600 })
-        clocks.advance(wall: 600, uptime: 600)  // the ten minutes they took
-
-        // A day forward, a second later: an hour's retention would take every row stored before the step.
-        clocks.advance(wall: 86_400, uptime: 1)
-        let after = Self.sweeps(5, workloads: 2, start: before.last!.atSeconds + 86_401)
-        for (index, sweep) in after.enumerated() {
-            writer.enqueue(.sweep(sweep))
-            #expect(await eventually(within: 30) { (try? reader.sweeps(from: 0, to: .infinity).count) == 601 + index })
-            clocks.advance(wall: 1, uptime: 1)  // a retention pass between each
-        }
-        #expect(writer.counters.retentionDeletesTotal == 0)
-        #expect(Array(try reader.sweeps(from: 0, to: .infinity).prefix(600)) == before)
-
-        // Once they have really aged an hour (the boot clock says so), they go.
-        clocks.advance(wall: 3600, uptime: 3600)
-        writer.enqueue(.sweep(Self.sweeps(1, workloads: 2, start: after.last!.atSeconds + 3600)[0]))
-        #expect(await eventually(within: 30) { writer.counters.retentionDeletesTotal > 0 })
-        #expect(try reader.sweeps(from: 0, to: .infinity).first!.atSeconds > before[0].atSeconds)
-    }
-
     @Test(arguments: ["corrupt", "foreign"])
     func aFileThatIsNotOursIsRefusedAndLeftUntouched(kind: String) throws {
         let tree = try TemporaryTree()
