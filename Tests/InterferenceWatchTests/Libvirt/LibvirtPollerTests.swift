@@ -210,7 +210,8 @@ struct LibvirtFailureTests {
         #expect(warning.metadata["error.reason"] == "connect")
         #expect(warning.metadata["error.message"].map { "\($0)".contains("Connection refused") } == true)
 
-        try fakeVirsh("printf 'State:          shut off\\nMax memory:     1048576 KiB\\nUsed memory:    1048576 KiB\\n'\n")
+        let shutOff = "State:          shut off\\nMax memory:     1048576 KiB\\nUsed memory:    1048576 KiB\\n"
+        try fakeVirsh("printf '\(shutOff)'\n")
         let sample = await collector.read(domain: "web1")
         #expect(sample.up, "\(sample.error ?? "")")
         _ = await collector.read(domain: "web1")

@@ -30,7 +30,8 @@ extension LibvirtSystemTests {
         // The daemon's log lines with this message about this domain, from `offset` (a length of the log) on.
         func logLines(_ message: String, level: String, from offset: Int = 0) -> [Substring] {
             daemon.log.dropFirst(offset).split(separator: "\n").filter {
-                $0.contains("level=\(level)") && $0.contains("msg=\"\(message)\"") && $0.contains("vm.name=\(domain.name)")
+                $0.contains("level=\(level)") && $0.contains("msg=\"\(message)\"")
+                    && $0.contains("vm.name=\(domain.name)")
             }
         }
         func lint(_ metrics: Exposition) throws {
@@ -39,36 +40,40 @@ extension LibvirtSystemTests {
         }
         func elapsed() -> String { String(format: "%.1f s", Date().timeIntervalSince(started)) }
 
-        // Up, nothing failed yet.
+        // Up. A loaded machine may have made a read or two time out already (libvirtd answers a booting TCG guest's
+        // dominfo late), so what follows is measured from here.
         let up = try await VMDaemonTests.scrape(daemon, forUpTo: 90) {
             $0.value("interferencewatch_vm_up", vm) == 1
                 && $0.value("interferencewatch_vm_memory_configured_bytes", vm) == configured
         }
         #expect(up.value("interferencewatch_vm_up", vm) == 1, "\(daemon.log)")
-        for reason in ["connect", "timeout", "closed", "malformed", "command"] {
-            #expect(errors(up, reason) == 0, "\(reason): \(up.lines("interferencewatch_vm_monitor_errors_total"))")
-        }
+        let connectBefore = try #require(errors(up, "connect"), "\(up.text)")
+        #expect(connectBefore == 0, "libvirtd answered throughout: \(daemon.log)")
 
         // libvirtd stopped: down, every read counted as `connect`, one warning for the whole outage.
         print("libvirt outages: stopping libvirtd after \(elapsed())")
+        let stoppedFrom = daemon.log.count
         try libvirtd.stopLibvirtd()
         print("libvirt outages: libvirtd stopped after \(elapsed())")
         let down = try await VMDaemonTests.scrape(daemon, forUpTo: 90) {
-            $0.value("interferencewatch_vm_up", vm) == 0 && (errors($0, "connect") ?? 0) >= 3
+            $0.value("interferencewatch_vm_up", vm) == 0 && (errors($0, "connect") ?? 0) >= connectBefore + 3
         }
         let connectErrors = try #require(errors(down, "connect"))
         #expect(down.value("interferencewatch_vm_up", vm) == 0, "\(daemon.log)")
-        #expect(connectErrors >= 3, "\(down.lines("interferencewatch_vm_monitor_errors_total"))\n\(daemon.log)")
+        #expect(connectErrors >= connectBefore + 3,
+                "\(down.lines("interferencewatch_vm_monitor_errors_total"))\n\(daemon.log)")
         #expect(down.value("interferencewatch_vm_memory_configured_bytes", vm) == nil)
         try lint(down)
-        let warnings = logLines("libvirt read failed", level: "warning")
+        let warnings = logLines("libvirt read failed", level: "warning", from: stoppedFrom)
         let connectWarnings = warnings.filter { $0.contains("error.reason=connect") }
         #expect(connectWarnings.count == 1, "\(warnings)")
         let connectWarning = try #require(connectWarnings.first)
         #expect(connectWarning.contains("libvirt.uri=\(TestLibvirtd.uri)"), "\(connectWarning)")
         #expect(connectWarning.contains("failed to connect to the hypervisor"), "\(connectWarning)")
-        // A read that libvirtd's exit cut off half way may fail as `closed` first: at most that one more line.
-        #expect(warnings.count <= 2, "\(warnings)")
+        // While libvirtd shuts down, a read may hang (`timeout`) or be cut off (`closed`) before reads are refused:
+        // a line for each kind, never the same kind twice in a row.
+        let reasons = warnings.map { $0.split(separator: " ").first { $0.hasPrefix("error.reason=") } }
+        #expect(zip(reasons, reasons.dropFirst()).allSatisfy { $0 != $1 }, "\(warnings)")
 
         // Started again: up with its samples, the recovery logged once, the failures still counted. While libvirtd
         // starts (it probes QEMU first), virsh may connect and wait: a read or two may also count as `timeout`.
@@ -83,7 +88,8 @@ extension LibvirtSystemTests {
         #expect(back.value("interferencewatch_vm_memory_configured_bytes", vm) == configured)
         #expect(back.value("interferencewatch_vm_balloon_target_bytes", vm) != nil)
         #expect((errors(back, "connect") ?? 0) >= connectErrors)
-        #expect(logLines("libvirt domain reachable again", level: "info").count == 1, "\(daemon.log)")
+        #expect(logLines("libvirt domain reachable again", level: "info", from: stoppedFrom).count == 1,
+                "\(daemon.log)")
         let afterRecovery = ["connect", "closed", "malformed", "command"].map { errors(back, $0) }
         let timeoutsBefore = errors(back, "timeout") ?? 0
 
@@ -116,7 +122,8 @@ extension LibvirtSystemTests {
                 && $0.value("interferencewatch_vm_memory_configured_bytes", vm) == configured
         }
         #expect(thawed.value("interferencewatch_vm_up", vm) == 1, "\(daemon.log)")
-        #expect(logLines("libvirt domain reachable again", level: "info").count == 2, "\(daemon.log)")
+        #expect(logLines("libvirt domain reachable again", level: "info", from: frozenFrom).count == 1,
+                "\(daemon.log)")
         try lint(thawed)
         for line in thawed.lines("interferencewatch_vm_monitor_errors_total") where line.contains(domain.name) {
             print("libvirt outages: \(line)")

@@ -10,7 +10,7 @@ import Testing
 /// process instead of assuming one.
 ///
 /// The same domain and daemon then go through libvirtd outages (``checkOutages(domain:libvirtd:daemon:started:)``):
-/// one libvirtd start and one domain boot serve both, since each start of libvirtd here re-probes QEMU for 15 s or more.
+/// one libvirtd start and one domain boot serve both, since every start of libvirtd here re-probes QEMU (15 s idle).
 @Suite(.serialized, .timeLimit(.minutes(6)),
        .enabled(if: TestLibvirtd.available,
                 "needs root, libvirtd and virtlogd (apt-get install libvirt-daemon-system; scripts/install-deps.sh --test), virsh, qemu-system-x86 and busybox-static"))

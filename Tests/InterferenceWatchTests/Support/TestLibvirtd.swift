@@ -120,9 +120,11 @@ final class TestLibvirtd: Sendable {
         return pidFile
     }
 
-    /// `true` when the qemu driver answers a read-only `virsh version`.
+    /// `true` when the qemu driver answers a read-only `virsh list` (libvirtd serves no call before its drivers are
+    /// up). Not `virsh version`: asking for QEMU's version makes libvirt probe QEMU again, which here takes seconds
+    /// every time (see ``start()``).
     private static func answers() throws -> Bool {
-        try Self.virsh(["-r", "version"], timeoutSeconds: 10).status == 0
+        try Self.virsh(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status == 0
     }
 
     /// Starts `daemon -d -p pidFile`: `-d` forks after the sockets listen and points the child's stdio at /dev/null.
