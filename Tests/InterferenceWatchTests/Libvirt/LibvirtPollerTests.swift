@@ -148,6 +148,78 @@ struct LibvirtFailureTests {
         #expect(sample.error?.hasPrefix("libvirt unavailable") == true, "\(sample.error ?? "")")
     }
 
+    /// libvirt's messages tell a libvirtd virsh cannot reach (stopped: its socket refuses, or is not there yet) and a
+    /// connection that dropped half way from a command libvirt refused; both ways of not reaching it are one problem,
+    /// logged once.
+    @Test func virshThatReachesNoLibvirtdIsAConnectError() {
+        let refused = LibvirtError.exited(
+            command: "virsh -r -c qemu:///system dominfo web1", status: 1,
+            stderr: "error: failed to connect to the hypervisor error: Failed to connect socket to "
+                + "'/var/run/libvirt/libvirt-sock-ro': Connection refused")
+        let missing = LibvirtError.exited(
+            command: "virsh -r -c qemu:///system dommemstat web1", status: 1,
+            stderr: "error: failed to connect to the hypervisor error: Failed to connect socket to "
+                + "'/var/run/libvirt/libvirt-sock-ro': No such file or directory")
+        let unknown = LibvirtError.exited(command: "virsh -r -c qemu:///system dominfo web1", status: 1,
+                                          stderr: "error: failed to get domain 'web1'")
+        #expect(refused.reason == "connect")
+        #expect(missing.reason == "connect")
+        #expect(refused.category == missing.category)
+        #expect(refused.description.contains("dominfo web1: cannot connect to libvirt: error: failed to connect"),
+                "\(refused)")
+        let cutOff = LibvirtError.exited(command: "virsh -r -c qemu:///system dommemstat web1", status: 1,
+                                         stderr: "error: End of file while reading data: Input/output error")
+        #expect(cutOff.reason == "closed")
+        #expect(cutOff.category != refused.category)
+        #expect(unknown.reason == "command")
+        #expect(unknown.category != refused.category)
+        #expect(unknown.kind == .failed(status: 1, stderr: "error: failed to get domain 'web1'"))
+    }
+
+    /// A virsh that cannot reach libvirtd, read after read: each read counted as `connect`, one warning for the
+    /// whole outage with the reason, the URI and the VM, and one "reachable again" once virsh answers.
+    @Test func unreachableLibvirtdIsOneOutage() async throws {
+        let script = FileManager.default.temporaryDirectory.appendingPathComponent("iw-refused-virsh-\(UUID()).sh")
+        defer { try? FileManager.default.removeItem(at: script) }
+        func fakeVirsh(_ body: String) throws {
+            try ("#!/bin/sh\n" + body).write(to: script, atomically: true, encoding: .utf8)
+            try FileManager.default.setAttributes([.posixPermissions: 0o755], ofItemAtPath: script.path)
+        }
+        try fakeVirsh("""
+            echo "error: failed to connect to the hypervisor" >&2
+            echo "error: Failed to connect socket to '/var/run/libvirt/libvirt-sock-ro': Connection refused" >&2
+            exit 1
+
+            """)
+        let logs = TestLogHandlerStore()
+        let configuration = LibvirtConfiguration(uri: "qemu:///system", commandTimeout: .seconds(30),
+                                                 domains: ["web1"], virshPath: script.path)
+        let collector = LibvirtPoller(configuration: configuration, logger: logs.logger())
+        for _ in 0..<3 {
+            let sample = await collector.read(domain: "web1")
+            #expect(!sample.up)
+            #expect(sample.error?.contains("cannot connect to libvirt") == true, "\(sample.error ?? "")")
+        }
+        #expect(collector.readings().map(\.errorCounts) == [["connect": 3]])
+        let warnings = logs.all.filter { $0.level == .warning }
+        #expect(warnings.count == 1, "\(warnings.map(\.metadata))")
+        let warning = try #require(warnings.first)
+        #expect(warning.message == "libvirt read failed")
+        #expect(warning.metadata["vm.name"] == "web1")
+        #expect(warning.metadata["libvirt.uri"] == "qemu:///system")
+        #expect(warning.metadata["error.reason"] == "connect")
+        #expect(warning.metadata["error.message"].map { "\($0)".contains("Connection refused") } == true)
+
+        let shutOff = "State:          shut off\\nMax memory:     1048576 KiB\\nUsed memory:    1048576 KiB\\n"
+        try fakeVirsh("printf '\(shutOff)'\n")
+        let sample = await collector.read(domain: "web1")
+        #expect(sample.up, "\(sample.error ?? "")")
+        _ = await collector.read(domain: "web1")
+        #expect(logs.all.filter { $0.level == .info && $0.message.contains("reachable again") }.count == 1)
+        #expect(logs.all.filter { $0.level == .warning }.count == 1)
+        #expect(collector.readings().map(\.errorCounts) == [["connect": 3]])
+    }
+
     /// A virsh that hangs (libvirtd stuck) is killed at the timeout, without holding up the caller's threads.
     @Test(.timeLimit(.minutes(1)))
     func hangingVirshTimesOut() async throws {

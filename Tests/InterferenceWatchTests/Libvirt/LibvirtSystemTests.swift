@@ -8,18 +8,24 @@ import Testing
 /// v1 controller it uses (and in the unified tree, with the vCPU and emulator threads in sub-cgroups there); with
 /// systemd it would be `machine.slice/machine-qemu\x2d<id>\x2d<name>.scope`. The test reads the path from the QEMU
 /// process instead of assuming one.
+///
+/// The same domain and daemon then go through libvirtd outages (``checkOutages(domain:libvirtd:daemon:started:)``):
+/// one libvirtd start and one domain boot serve both, since every start of libvirtd here re-probes QEMU (15 s idle).
 @Suite(.serialized, .timeLimit(.minutes(6)),
        .enabled(if: TestLibvirtd.available,
                 "needs root, libvirtd and virtlogd (apt-get install libvirt-daemon-system; scripts/install-deps.sh --test), virsh, qemu-system-x86 and busybox-static"))
 struct LibvirtSystemTests {
     static let mebibyte = 1024.0 * 1024
 
-    @Test func readsARealDomainAndItsCgroup() async throws {
+    @Test func readsARealDomainAndItsCgroupThroughLibvirtdOutages() async throws {
         let started = Date()
         let libvirtd = try await TestLibvirtd.start()
         defer { libvirtd.stop() }
         let domain = try await TestLibvirtDomain.start(memoryMiB: 192)
         defer { domain.remove() }
+        // Runs before the removal: a failed expectation must not leave libvirtd stopped or frozen (the removal would
+        // wait on it and leave the domain behind).
+        defer { try? libvirtd.startLibvirtdAgain() }
         print("libvirt system test: domain \(domain.name) started after \(Date().timeIntervalSince(started)) s")
 
         let pid = try #require(domain.pid, "no pid file for \(domain.name) in /run/libvirt/qemu")
@@ -78,6 +84,9 @@ struct LibvirtSystemTests {
 
         let lint = try GoldenMetricsTests.promtool(["check", "metrics"], input: shrunk.text)
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
+        print("libvirt system test: read checks done after \(Date().timeIntervalSince(started)) s")
+
+        try await Self.checkOutages(domain: domain, libvirtd: libvirtd, daemon: daemon, started: started)
         #expect(daemon.stop() == 0)
         print("libvirt system test: done after \(Date().timeIntervalSince(started)) s")
     }

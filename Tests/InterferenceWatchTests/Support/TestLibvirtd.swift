@@ -28,6 +28,15 @@ final class TestLibvirtd: Sendable {
         self.directory = directory
     }
 
+    /// The pid file of the libvirtd this started; `nil` when a libvirtd that already answered is used.
+    private var libvirtdPidFile: String? { self.startedPidFiles.first { $0.hasSuffix("/libvirtd.pid") } }
+
+    /// `true` when this started libvirtd, so a test may stop, restart or pause it (never one it found running).
+    var ownsLibvirtd: Bool { self.libvirtdPidFile != nil }
+
+    /// The pid of the libvirtd this started, while it runs.
+    var libvirtdPID: Int32? { self.libvirtdPidFile.flatMap(Self.runningPID(pidFile:)) }
+
     /// Starts virtlogd and libvirtd unless they run already, and waits until `qemu:///system` answers.
     static func start() async throws -> TestLibvirtd {
         let directory = NSTemporaryDirectory() + "iw-libvirtd-" + UUID().uuidString.prefix(8)
@@ -38,43 +47,119 @@ final class TestLibvirtd: Sendable {
             for (daemon, socket) in [(Self.virtlogd, "/run/libvirt/virtlogd-sock"), (Self.libvirtd, "")] {
                 if !socket.isEmpty && Self.socketAnswers(socket) { continue }
                 let pidFile = directory + "/" + URL(fileURLWithPath: daemon).lastPathComponent + ".pid"
-                // `-d` forks after the sockets listen and points the child's stdio at /dev/null.
-                let result = try Command.run(Command.closingInheritedDescriptors([daemon, "-d", "-p", pidFile]),
-                                             timeoutSeconds: 60)
-                guard result.status == 0 else {
+                do {
+                    try Self.launch(daemon, pidFile: pidFile)
+                } catch {
                     TestLibvirtd(startedPidFiles: started, directory: directory).stop()
-                    throw QEMULab.LabError(message: "\(daemon) -d failed: \(result)")
+                    throw error
                 }
                 started.append(pidFile)
             }
         }
         let libvirtd = TestLibvirtd(startedPidFiles: started, directory: directory)
-        // The drivers initialise after the sockets listen: wait until the qemu driver answers.
-        let ready = try await eventually(within: 60, every: .milliseconds(250)) {
-            try Self.virsh(["-r", "version"], timeoutSeconds: 10).status == 0
-        }
+        // The drivers initialise after the sockets listen: wait until the qemu driver answers. It probes every QEMU
+        // binary first, and on this machine at every start (the cached capabilities say KVM, which the qemu user
+        // cannot open, so libvirt finds them outdated): 15 s idle, a minute on a loaded machine.
+        let ready = try await eventually(within: 120, every: .milliseconds(250)) { try Self.answers() }
         guard ready else {
             libvirtd.stop()
-            throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within 60 s")
+            throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within 120 s")
         }
         return libvirtd
     }
 
     /// Stops the daemons this started (SIGTERM, SIGKILL after 10 s), newest first. Synchronous, for `defer`.
     func stop() {
-        for pidFile in self.startedPidFiles.reversed() {
-            guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
-                  let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1 else { continue }
-            kill(pid, SIGTERM)
-            let deadline = Date().addingTimeInterval(10)
-            while kill(pid, 0) == 0 && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
-            if kill(pid, 0) == 0 { kill(pid, SIGKILL) }
-        }
+        for pidFile in self.startedPidFiles.reversed() { Self.terminate(pidFile: pidFile) }
         if !self.startedPidFiles.isEmpty, let controllers = try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup") {
             // libvirt's partition, left behind empty; rmdir fails (harmlessly) while a domain still runs in it.
             for controller in controllers { rmdir("/sys/fs/cgroup/\(controller)/machine") }
         }
         try? FileManager.default.removeItem(atPath: self.directory)
+    }
+
+    /// Stops only the libvirtd this started (virtlogd and the domains' QEMUs run on, as when an operator restarts
+    /// libvirtd), and waits until it has exited.
+    func stopLibvirtd() throws {
+        Self.terminate(pidFile: try self.ownedPidFile())
+    }
+
+    /// Starts the libvirtd this stopped again (same pid file) and waits up to `seconds` until its qemu driver answers
+    /// (as slow as the first start, see ``start()``); thaws it if frozen. Synchronous, so a `defer` can bring it back
+    /// before the domain is removed.
+    func startLibvirtdAgain(within seconds: Double = 120) throws {
+        let pidFile = try self.ownedPidFile()
+        if let pid = Self.runningPID(pidFile: pidFile) {
+            kill(pid, SIGCONT)
+        } else {
+            try Self.launch(Self.libvirtd, pidFile: pidFile)
+        }
+        let deadline = Date().addingTimeInterval(seconds)
+        while try !Self.answers() {
+            guard Date() < deadline else {
+                throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within \(seconds) s")
+            }
+            Thread.sleep(forTimeInterval: 0.25)
+        }
+    }
+
+    /// Freezes (`SIGSTOP`) or thaws (`SIGCONT`) the libvirtd this started: a frozen libvirtd accepts connections
+    /// (the kernel's listen backlog does) and answers nothing, the way a stuck one does.
+    func pauseLibvirtd(_ paused: Bool) throws {
+        let pidFile = try self.ownedPidFile()
+        guard let pid = Self.runningPID(pidFile: pidFile) else {
+            throw QEMULab.LabError(message: "libvirtd (\(pidFile)) is not running")
+        }
+        kill(pid, paused ? SIGSTOP : SIGCONT)
+    }
+
+    private func ownedPidFile() throws -> String {
+        guard let pidFile = self.libvirtdPidFile else {
+            throw QEMULab.LabError(message: "libvirtd was running already; this test did not start it")
+        }
+        return pidFile
+    }
+
+    /// `true` when the qemu driver answers a read-only `virsh list` (libvirtd serves no call before its drivers are
+    /// up). Not `virsh version`: asking for QEMU's version makes libvirt probe QEMU again, which here takes seconds
+    /// every time (see ``start()``).
+    private static func answers() throws -> Bool {
+        try Self.virsh(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status == 0
+    }
+
+    /// Starts `daemon -d -p pidFile`: `-d` forks after the sockets listen and points the child's stdio at /dev/null.
+    private static func launch(_ daemon: String, pidFile: String) throws {
+        let result = try Command.run(Command.closingInheritedDescriptors([daemon, "-d", "-p", pidFile]),
+                                     timeoutSeconds: 60)
+        guard result.status == 0 else {
+            throw QEMULab.LabError(message: "\(daemon) -d failed: \(result)")
+        }
+    }
+
+    /// SIGTERM to the pid in `pidFile` (and SIGCONT, should a test have frozen it), SIGKILL after 10 s.
+    private static func terminate(pidFile: String) {
+        guard let pid = Self.runningPID(pidFile: pidFile) else { return }
+        kill(pid, SIGTERM)
+        kill(pid, SIGCONT)
+        let deadline = Date().addingTimeInterval(10)
+        while Self.isAlive(pid) && Date() < deadline { Thread.sleep(forTimeInterval: 0.1) }
+        if Self.isAlive(pid) { kill(pid, SIGKILL) }
+    }
+
+    /// `true` while `pid` exists and is not a zombie waiting to be reaped (which `kill(pid, 0)` alone cannot tell).
+    private static func isAlive(_ pid: Int32) -> Bool {
+        guard kill(pid, 0) == 0 else { return false }
+        guard let stat = try? String(contentsOfFile: "/proc/\(pid)/stat", encoding: .utf8),
+              let close = stat.lastIndex(of: ")") else { return true }
+        return stat[stat.index(after: close)...].trimmingCharacters(in: .whitespaces).first != "Z"
+    }
+
+    /// The pid in `pidFile` while that process lives.
+    private static func runningPID(pidFile: String) -> Int32? {
+        guard let text = try? String(contentsOfFile: pidFile, encoding: .utf8),
+              let pid = Int32(text.trimmingCharacters(in: .whitespacesAndNewlines)), pid > 1, Self.isAlive(pid)
+        else { return nil }
+        return pid
     }
 
     /// Runs `virsh -c qemu:///system <arguments>` (read-write unless `arguments` starts with `-r`).

@@ -19,7 +19,8 @@ final class LibvirtPoller: Sendable {
     private let clock: ServiceClock
     private let logger: Logger
     private let latest = Mutex<[String: VMSample]>([:])
-    /// Per domain, the last error logged, so a persisting failure is logged once.
+    /// Per domain (and "" for discovery), the category of the last error logged, so a persisting failure is logged
+    /// once per outage, not every poll.
     private let loggedErrors = Mutex<[String: String]>([:])
     /// Per domain, failed reads by reason (``VMCollector/errorReasons``).
     private let errors = Mutex<[String: [String: UInt64]]>([:])
@@ -28,7 +29,8 @@ final class LibvirtPoller: Sendable {
 
     /// - Parameters:
     ///   - configuration: URI, intervals, timeout, optional domain list.
-    ///   - logger: failures are logged once per domain with `vm.name` and `libvirt.uri` metadata.
+    ///   - logger: failures are logged once per outage and domain at warning (again only when the kind of failure
+    ///     changes) with `vm.name`, `libvirt.uri`, `error.reason` and `error.message`; the recovery once at info.
     ///   - clock: paces discovery and polls.
     init(configuration: LibvirtConfiguration = .init(), clock: ServiceClock = .continuous, logger: Logger) {
         self.configuration = configuration
@@ -88,6 +90,7 @@ final class LibvirtPoller: Sendable {
                     loops[domain] = nil
                     _ = self.latest.withLock { $0.removeValue(forKey: domain) }
                     _ = self.errors.withLock { $0.removeValue(forKey: domain) }
+                    _ = self.loggedErrors.withLock { $0.removeValue(forKey: domain) }
                     self.vanished.withLock { $0 += 1 }
                 }
             }
@@ -122,17 +125,14 @@ final class LibvirtPoller: Sendable {
         do {
             sample = try await self.readThrowing(domain: domain)
             if self.loggedErrors.withLock({ $0.removeValue(forKey: domain) }) != nil {
-                self.logger.info("libvirt domain readable again", metadata: ["vm.name": "\(domain)"])
+                self.logger.info("libvirt domain reachable again", metadata: ["vm.name": "\(domain)"])
             }
         } catch {
             sample = VMSample(name: domain, source: .libvirt, up: false, error: error.description)
             self.errors.withLock { $0[domain, default: [:]][error.reason, default: 0] += 1 }
-            let isNew = self.loggedErrors.withLock { logged in
-                defer { logged[domain] = error.description }
-                return logged[domain] != error.description
-            }
-            let metadata: Logger.Metadata = ["vm.name": "\(domain)", "error.message": "\(error.description)"]
-            if isNew {
+            let metadata: Logger.Metadata = ["vm.name": "\(domain)", "error.message": "\(error.description)",
+                                             "error.reason": "\(error.reason)"]
+            if self.isNewProblem(error, key: domain) {
                 self.logger.warning("libvirt read failed", metadata: metadata)
             } else {
                 self.logger.debug("libvirt read failed", metadata: metadata)
@@ -177,12 +177,20 @@ final class LibvirtPoller: Sendable {
             return domains
         } catch {
             // Keyed by "" (no domain name is empty): discovery failures are logged once too.
-            let isNew = self.loggedErrors.withLock { logged in
-                defer { logged[""] = error.description }
-                return logged[""] != error.description
+            if self.isNewProblem(error, key: "") {
+                self.logger.warning("libvirt discovery failed",
+                                    metadata: ["error.message": "\(error)", "error.reason": "\(error.reason)"])
             }
-            if isNew { self.logger.warning("libvirt discovery failed", metadata: ["error.message": "\(error)"]) }
             return nil
+        }
+    }
+
+    /// Records `error` as the problem of `key` (a domain, or "" for discovery); `true` when it is new, i.e. the first
+    /// failure of an outage or one of another kind (``LibvirtError/category``) than the last one logged.
+    private func isNewProblem(_ error: LibvirtError, key: String) -> Bool {
+        self.loggedErrors.withLock { logged in
+            defer { logged[key] = error.category }
+            return logged[key] != error.category
         }
     }
 }

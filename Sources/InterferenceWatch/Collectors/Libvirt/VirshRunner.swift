@@ -27,7 +27,8 @@ struct VirshRunner: Sendable {
 
     /// Runs `virsh <arguments>` and returns its standard output.
     ///
-    /// - Throws: ``LibvirtError``: `.unavailable` without virsh, `.timeout`, or `.failed` with virsh's stderr.
+    /// - Throws: ``LibvirtError``: `.unavailable` without virsh, `.timeout`, `.connectFailed` when virsh reached no
+    ///   libvirtd, or `.failed` with virsh's stderr.
     func run(_ arguments: [String], timeout: Duration) async throws(LibvirtError) -> String {
         let command = (["virsh"] + arguments).joined(separator: " ")
         guard let executable = self.executable else {
@@ -77,7 +78,7 @@ struct VirshRunner: Sendable {
             let message = String(decoding: errorData, as: UTF8.self)
                 .split(whereSeparator: \.isNewline).joined(separator: " ")
                 .trimmingCharacters(in: .whitespaces)
-            throw LibvirtError(command: command, kind: .failed(status: status, stderr: message))
+            throw LibvirtError.exited(command: command, status: status, stderr: message)
         }
         return String(decoding: outputData, as: UTF8.self)
     }

@@ -9,9 +9,9 @@ import Parsers
 /// sweep; the polling itself runs in ``VMServices``.
 final class VMCollector: Collector {
     /// The `reason` values of `vm_monitor_errors_total`, the same for QMP and libvirt: `connect` (no socket, refused,
-    /// virsh cannot start), `timeout` (no greeting or reply in time, virsh killed), `closed` (the monitor connection
-    /// dropped), `malformed` (a line that is not QMP, a reply of the wrong shape, unparsable virsh output), `command`
-    /// (QEMU or virsh answered with an error).
+    /// virsh cannot start or reaches no libvirtd), `timeout` (no greeting or reply in time, virsh killed), `closed`
+    /// (the monitor or libvirt connection dropped), `malformed` (a line that is not QMP, a reply of the wrong shape, unparsable
+    /// virsh output), `command` (QEMU or virsh answered with an error).
     static let errorReasons = ["closed", "command", "connect", "malformed", "timeout"]
 
     let name = "vm"
