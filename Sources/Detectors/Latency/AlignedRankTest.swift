@@ -83,15 +83,8 @@ public struct AlignedRankTest: Sendable, Equatable, Codable {
         }
 
         // Doubled mid-ranks over all aligned values: integers, so the convolution runs over integer sums.
-        let order = aligned.indices.sorted { aligned[$0] < aligned[$1] }
-        var doubledRank = [Int](repeating: 0, count: aligned.count)
-        var start = 0
-        while start < order.count {
-            var end = start + 1
-            while end < order.count && aligned[order[end]] == aligned[order[start]] { end += 1 }
-            for position in start..<end { doubledRank[order[position]] = start + 1 + end }
-            start = end
-        }
+        // Mid-ranks are whole or halves, so doubling them is exact.
+        let doubledRank = RankCorrelation.midRanks(aligned).map { Int(($0 * 2).rounded()) }
         var ranksOfRound = [[Int]](repeating: [], count: usable.count)
         var observed = 0
         var firstOfRound = [Bool](repeating: true, count: usable.count)
