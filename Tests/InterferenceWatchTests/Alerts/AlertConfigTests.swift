@@ -57,17 +57,17 @@ struct AlertConfigTests {
         }
     }
 
-    @Test func checkConfigSaysOKOrNamesTheLine() throws {
+    @Test func checkConfigSaysOKOrNamesTheLine() async throws {
         let tree = try TemporaryTree()
         try tree.write("good.yaml", "alerts:\n  rules:\n    - {name: InterferenceWatchHostSwapStorm, for: 1m}\n")
         try tree.write("bad.yaml", "alerts:\n  webhooks:\n    - {url: \"http://x\", secret_file: /nonexistent/secret}\n")
-        func check(_ file: String) throws -> (Int32, String) {
-            let result = try BinaryRun.run(["check-config", tree.root + "/" + file])
+        func check(_ file: String) async throws -> (Int32, String) {
+            let result = try await BinaryRun.run(["check-config", tree.root + "/" + file])
             return (result.status, result.stdout + result.stderr)
         }
-        let good = try check("good.yaml")
+        let good = try await check("good.yaml")
         #expect(good.0 == 0 && good.1.contains("OK"), "\(good)")
-        let bad = try check("bad.yaml")
+        let bad = try await check("bad.yaml")
         #expect(bad.0 == 1 && bad.1.contains("bad.yaml:3:") && bad.1.contains("/nonexistent/secret"), "\(bad)")
     }
 }

@@ -22,7 +22,7 @@ struct AlertmanagerTests {
         let rule = "    - {name: LabAlwaysOn, condition: host_memory_pressure, threshold: 0, labels: {team: lab}, summary: \"stalled {{percent}}\", description: \"a test rule\"}\n"
         try tree.write("config.yaml", "alerts:\n  resend_interval: 1s\n  rules:\n" + rule)
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "200ms",
             "--storage.path", tree.root + "/state", "--config", tree.root + "/config.yaml",
             "--alertmanager.url", "http://127.0.0.1:\(amPort)", "--web.external-url", "http://watch.example:9879",

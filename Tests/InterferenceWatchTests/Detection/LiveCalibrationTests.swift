@@ -70,7 +70,7 @@ extension LiveImbalanceTests {
             \(lines.joined(separator: "\n"))
 
             """)
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--config", tree.root + "/config.yaml", "--collection.interval", "1s", "--detection.window", "5s",
             "--storage.path", tree.root + "/state", "--no-collector.process", "--capacity.cgroup", capacity.path,
             "--advice.granularity", "256MiB",
@@ -80,7 +80,7 @@ extension LiveImbalanceTests {
         let allocatorCgroup = LiveCgroup.memoryRoot + capacity.path + "/" + MinimumHostMemoryAdvisor.calibrationCgroupName
 
         // The dry run prints the plan and touches nothing.
-        let dry = try BinaryRun.run(["calibrate", "--daemon.url", url, "--dry-run", "--path.cgroupfs", "/sys/fs/cgroup"])
+        let dry = try await BinaryRun.run(["calibrate", "--daemon.url", url, "--dry-run", "--path.cgroupfs", "/sys/fs/cgroup"])
         #expect(dry.status == 0 && dry.stdout.contains("Calibration plan for the capacity cgroup \(capacity.path)"), "\(dry)")
         #expect(dry.stdout.contains(allocatorCgroup), "\(dry)")
         #expect(!FileManager.default.fileExists(atPath: allocatorCgroup) && Self.allocatorPids().isEmpty)

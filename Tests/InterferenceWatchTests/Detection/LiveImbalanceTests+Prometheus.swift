@@ -52,9 +52,9 @@ extension LiveImbalanceTests {
     }
 
     /// `(panel title, query)` for every query of the Grafana dashboard, from `scripts/dashboard-queries.py`.
-    static func dashboardQueries() throws -> [(panel: String, query: String)] {
+    static func dashboardQueries() async throws -> [(panel: String, query: String)] {
         let root = TestPaths.packageRoot.path
-        let result = try Command.run(["/usr/bin/python3", root + "/scripts/dashboard-queries.py",
+        let result = try await Command.run(["/usr/bin/python3", root + "/scripts/dashboard-queries.py",
                                       root + "/contrib/grafana/interference-watch.json", "--panel-titles"])
         guard result.status == 0 else { throw ChildProcessError(message: "dashboard-queries.py: \(result)") }
         return result.stdout.split(separator: "\n").compactMap { line in
@@ -145,7 +145,7 @@ extension LiveImbalanceTests {
                                                     onEvent: { _ in })
         defer { other.close() }
         try await other.execute("balloon", arguments: ["value": .unsigned(224 << 20)])
-        try lab.squeeze()
+        try await lab.squeeze()
         let squeezedAt = Date()
         let (flagged, findings) = try await lab.waitForS2Flagged(within: 120)
         if !flagged {
@@ -232,7 +232,7 @@ extension LiveImbalanceTests {
         #expect(squeezeShows, "no host swap traffic, s2 stall share or s2 p90 under the squeeze")
 
         // Every dashboard query returns data, but for the listed ones, which must really be empty.
-        let queries = try Self.dashboardQueries()
+        let queries = try await Self.dashboardQueries()
         #expect(queries.count > 20, "\(queries)")
         func exempt(_ query: String) -> Bool { withoutData.contains { query.contains($0.metric) } }
         // A query counts once it has returned data (rates need two scrapes in their window; the finding's series

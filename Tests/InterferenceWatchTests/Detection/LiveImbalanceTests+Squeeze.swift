@@ -65,7 +65,7 @@ extension LiveImbalanceTests {
                 }
                 try #require(up, "task server on port \(port) did not start")
             }
-            self.daemon = try DaemonProcess(arguments: [
+            self.daemon = try await DaemonProcess(arguments: [
                 "--config", self.tree.root + "/config.yaml", "--collection.interval", "1s", "--detection.window", "8s",
                 "--storage.path", self.tree.root + "/state",
             ] + daemonArguments)
@@ -85,8 +85,8 @@ extension LiveImbalanceTests {
         }
 
         /// Squeezes s2 below its 96 MiB heap: every request now faults its own swapped-out pages back in.
-        func squeeze() throws {
-            try self.squeezed.squeeze(toBytes: 48 << 20)
+        func squeeze() async throws {
+            try await self.squeezed.squeeze(toBytes: 48 << 20)
         }
 
         /// Polls the open findings until s2 has an imbalance finding or `seconds` pass.

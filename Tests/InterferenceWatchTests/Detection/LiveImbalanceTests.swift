@@ -28,7 +28,7 @@ struct LiveImbalanceTests {
         #expect(calm.isEmpty, "findings while calm: \(calm)")
         #expect(receiver.received.isEmpty, "alerts while calm: \(receiver.received.compactMap { $0.json })")
 
-        try lab.squeeze()
+        try await lab.squeeze()
         let squeezedAt = Date()
 
         let (detected, flagged) = try await lab.waitForS2Flagged(within: 120)
@@ -78,7 +78,7 @@ struct LiveImbalanceTests {
         let reader = HistoryReader(database: try HistoryDatabase(directory: tree.root + "/state", create: false))
         let recorded = try reader.events(from: 0, to: .infinity)
         #expect(recorded.contains { $0.change == .opened && $0.finding.server == "s2" })
-        let replayed = try Self.replayEvents(storage: tree.root + "/state")
+        let replayed = try await Self.replayEvents(storage: tree.root + "/state")
         #expect(replayed.count == recorded.count, "replayed \(replayed.count) events, recorded \(recorded.count)")
         for (live, again) in zip(recorded, replayed) {
             #expect(live.atSeconds == again.atSeconds && live.change.rawValue == again.change && live.finding == again.finding,
@@ -94,8 +94,8 @@ struct LiveImbalanceTests {
     }
 
     /// Runs `interference-watch replay --format json` over all of the stored history.
-    static func replayEvents(storage: String) throws -> [ReplayedEvent] {
-        let data = Data(try BinaryRun.run(["replay", "--storage.path", storage, "--from", "0", "--format", "json"]).stdout.utf8)
+    static func replayEvents(storage: String) async throws -> [ReplayedEvent] {
+        let data = Data(try await BinaryRun.run(["replay", "--storage.path", storage, "--from", "0", "--format", "json"]).stdout.utf8)
         struct Output: Decodable { var events: [ReplayedEvent] }
         let decoder = JSONDecoder()
         decoder.keyDecodingStrategy = .convertFromSnakeCase

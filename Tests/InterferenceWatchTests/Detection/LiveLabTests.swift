@@ -56,7 +56,7 @@ extension LiveImbalanceTests {
     }
 
     @Test(.timeLimit(.minutes(15)))
-    func labCIScenarioShowsTheStudysShapeAndTearsDown() throws {
+    func labCIScenarioShowsTheStudysShapeAndTearsDown() async throws {
         let results = try TemporaryTree()
         let process = Process()
         process.executableURL = URL(fileURLWithPath: Self.labScript)
@@ -67,7 +67,7 @@ extension LiveImbalanceTests {
         process.standardOutput = handle
         process.standardError = handle
         try process.run()
-        process.waitUntilExit()
+        await process.exited()  // seven minutes: never on a thread of the pool
         try handle.close()
         let output = (try? String(contentsOfFile: log, encoding: .utf8)) ?? ""
         try #require(process.terminationStatus == 0, "run-scenario ci failed: \(output.suffix(3000))")

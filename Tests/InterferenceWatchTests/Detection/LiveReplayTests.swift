@@ -80,7 +80,7 @@ extension LiveImbalanceTests {
         // Three calm windows first, then s2 squeezed below its heap until the live engine flags it.
         let calm = await eventually(within: 90, every: .milliseconds(200)) { recording.steps.withLock { $0.count } >= 3 }
         try #require(calm, "fewer than three windows closed")
-        try cgroups[1].squeeze(toBytes: 48 << 20)
+        try await cgroups[1].squeeze(toBytes: 48 << 20)
         let flagged = await eventually(within: 120, every: .milliseconds(500)) {
             engine.findings.contains { $0.server == "s2" && $0.kind == .imbalance }
         }

@@ -24,7 +24,7 @@ struct AdviceTests {
 
     @Test func aSwappingHostsAdviceCountsItsWorkloadsAndNotItsColdSwap() async throws {
         let root = TestPaths.fixture("ubuntu1804-v1")
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1h",
         ])
         defer { daemon.stop() }
@@ -73,7 +73,7 @@ struct AdviceTests {
 
     @Test func aCapacityCgroupScopesTheAdviceAndAMissingOneGivesNone() async throws {
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1h",
             "--capacity.cgroup", "/system.slice",
         ])
@@ -90,7 +90,7 @@ struct AdviceTests {
         #expect(Set(workloads.compactMap { $0["workload"] as? String }).isSubset(of: names), "\(workloads) vs \(names)")
         #expect(daemon.stop() == 0)
 
-        let missing = try DaemonProcess(arguments: [
+        let missing = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1h",
             "--capacity.cgroup", "/no-such.slice",
         ])
@@ -102,11 +102,11 @@ struct AdviceTests {
     }
 
     /// Alone, `calibrate` starts a daemon of its own for the plan and stops it again; a dry run touches nothing.
-    @Test func calibrateAloneStartsItsOwnDaemonForADryRun() throws {
+    @Test func calibrateAloneStartsItsOwnDaemonForADryRun() async throws {
         let root = TestPaths.fixture("v2-psi")
         let tree = try TemporaryTree()
         try tree.write("config.yaml", "workloads: []\n")
-        let result = try BinaryRun.run(["calibrate", "--config", tree.root + "/config.yaml", "--storage.path", tree.root + "/state",
+        let result = try await BinaryRun.run(["calibrate", "--config", tree.root + "/config.yaml", "--storage.path", tree.root + "/state",
                                         "--path.procfs", root + "/proc", "--path.cgroupfs", root + "/sys/fs/cgroup", "--dry-run",
                                         "--step", "1GiB", "--reserve", "512MiB", "--format", "json"])
         #expect(result.status == 0, "\(result)")
@@ -119,7 +119,7 @@ struct AdviceTests {
         #expect(FileManager.default.fileExists(atPath: tree.root + "/state/history.sqlite"))
         #expect(!result.stderr.contains("level=error"), "\(result.stderr)")
         // Without a daemon or a config there is nothing to measure.
-        let bare = try BinaryRun.run(["calibrate"])
+        let bare = try await BinaryRun.run(["calibrate"])
         #expect(bare.status != 0 && bare.stderr.contains("--daemon.url"), "\(bare)")
     }
 }

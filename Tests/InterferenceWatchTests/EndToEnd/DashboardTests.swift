@@ -17,9 +17,9 @@ struct DashboardTests {
     }
 
     /// The queries as `scripts/dashboard-queries.py` prints them: the list the Prometheus integration test runs.
-    static func queries() throws -> [(panel: String, expr: String)] {
+    static func queries() async throws -> [(panel: String, expr: String)] {
         let script = TestPaths.packageRoot.appendingPathComponent("scripts/dashboard-queries.py").path
-        let run = try Command.run(["python3", script, "--panel-titles", Self.file.path])
+        let run = try await Command.run(["python3", script, "--panel-titles", Self.file.path])
         #expect(run.status == 0, "\(run)")
         return run.stdout.split(separator: "\n").map { line in
             let parts = line.split(separator: "\t", maxSplits: 1)
@@ -46,7 +46,7 @@ struct DashboardTests {
         }
     }
 
-    @Test func everyPanelAndQueryUsesTheDatasourceVariable() throws {
+    @Test func everyPanelAndQueryUsesTheDatasourceVariable() async throws {
         let panels = Self.panels(try Self.dashboard()["panels"] as? [[String: Any]] ?? [])
         var targets = 0
         for panel in panels where panel["type"] as? String != "row" {
@@ -59,7 +59,7 @@ struct DashboardTests {
                 #expect((target["datasource"] as? [String: Any])?["uid"] as? String == "${datasource}", "a query of \(title)")
             }
         }
-        #expect(try Self.queries().count == targets, "dashboard-queries.py must print one line per query")
+        #expect(try await Self.queries().count == targets, "dashboard-queries.py must print one line per query")
         // Nowhere else a data source uid: the only other datasource is Grafana's own, for its built-in annotations.
         func walk(_ value: Any, _ path: String) {
             if let object = value as? [String: Any] {
@@ -89,13 +89,13 @@ struct DashboardTests {
         }
     }
 
-    @Test func everyMetricIsExportedOrARecordingRule() throws {
+    @Test func everyMetricIsExportedOrARecordingRule() async throws {
         let exported = try PromQL.exportedMetricNames()
         let recorded = try PromQL.recordingRules()
         #expect(exported.contains("interferencewatch_group_imbalance_ratio") && exported.contains("interferencewatch_host_memory_total_bytes"))
         #expect(recorded.count >= 3)
         var used = Set<String>()
-        for (panel, expr) in try Self.queries() {
+        for (panel, expr) in try await Self.queries() {
             let names = PromQL.metricNames(expr)
             #expect(!names.isEmpty, "\(panel): no metric in \(expr)")
             for name in names {
@@ -127,8 +127,8 @@ struct DashboardTests {
 
     /// promtool 2.42 has no command that parses one expression, so the queries go through `check rules` as
     /// recording rules.
-    @Test func everyQueryParses() throws {
-        let queries = try Self.queries()
+    @Test func everyQueryParses() async throws {
+        let queries = try await Self.queries()
         var yaml = "groups:\n  - name: dashboard\n    rules:\n"
         for (index, query) in queries.enumerated() {
             yaml += "      - record: dashboard_query_\(index)\n        expr: '\(query.expr.replacingOccurrences(of: "'", with: "''"))'\n"

@@ -17,11 +17,11 @@ struct DebianPackageTests {
                             "/etc/default/interference-watch", "/etc/interference-watch/config.yaml",
                             "/usr/share/man/man1/interference-watch.1.gz", "/usr/share/doc/interference-watch/copyright"]
 
-    static func package() throws -> String {
+    static func package() async throws -> String {
         if let deb = ProcessInfo.processInfo.environment["IW_DEB"] { return deb }
         let output = NSTemporaryDirectory() + "iw-deb-" + UUID().uuidString
         let started = Date()
-        let build = try Command.run([TestPaths.packageRoot.appendingPathComponent("scripts/build-deb.sh").path, "--output", output],
+        let build = try await Command.run([TestPaths.packageRoot.appendingPathComponent("scripts/build-deb.sh").path, "--output", output],
                                     timeoutSeconds: 1800)
         print("build-deb.sh: \(Int(Date().timeIntervalSince(started))) s")
         try #require(build.status == 0, "\(build)")
@@ -29,36 +29,36 @@ struct DebianPackageTests {
     }
 
     static func passwd(_ user: String) throws -> [String]? {
-        let entry = try Command.run(["getent", "passwd", user])
+        let entry = try Command.runBlocking(["getent", "passwd", user])
         return entry.status == 0 ? entry.stdout.trimmingCharacters(in: .newlines).components(separatedBy: ":") : nil
     }
 
     static func packageInstalled() throws -> Bool {
-        try Command.run(["dpkg-query", "-W", "-f", "${Status}", Self.name]).stdout.contains("ok installed")
+        try Command.runBlocking(["dpkg-query", "-W", "-f", "${Status}", Self.name]).stdout.contains("ok installed")
     }
 
     @Test func installsRunsAsItsUserAndPurgesCleanly() async throws {
         // Someone's own installation or user is never touched: the test needs a machine without either.
         try #require(try !Self.packageInstalled(), "\(Self.name) is installed on this machine; dpkg --purge it to run this test")
         try #require(try Self.passwd(Self.name) == nil, "a user \(Self.name) exists already; this test creates and removes it")
-        let deb = try Self.package()
-        let info = try Command.run(["dpkg-deb", "--info", deb])
+        let deb = try await Self.package()
+        let info = try await Command.run(["dpkg-deb", "--info", deb])
         #expect(info.stdout.contains("Package: \(Self.name)") && info.stdout.contains("Depends: adduser"), "\(info)")
 
-        let install = try Command.run(["dpkg", "-i", deb], environment: ["DEBIAN_FRONTEND": "noninteractive"], timeoutSeconds: 120)
+        let install = try await Command.run(["dpkg", "-i", deb], environment: ["DEBIAN_FRONTEND": "noninteractive"], timeoutSeconds: 120)
         var purged = false
-        defer { if !purged { _ = try? Command.run(["dpkg", "--purge", Self.name], timeoutSeconds: 120) } }
+        defer { if !purged { _ = try? Command.runBlocking(["dpkg", "--purge", Self.name], timeoutSeconds: 120) } }
         try #require(install.status == 0, "\(install)")
 
         for path in Self.installed { #expect(FileManager.default.fileExists(atPath: path), "\(path) not installed") }
         let unit = try String(contentsOfFile: "/lib/systemd/system/interference-watch.service", encoding: .utf8)
         #expect(unit.contains("ExecStart=/usr/bin/interference-watch run ") && unit.contains("User=interference-watch")
                 && unit.contains("ProtectSystem=strict"), "\(unit)")
-        let conffiles = try Command.run(["dpkg-query", "-W", "-f", "${Conffiles}", Self.name]).stdout
+        let conffiles = try await Command.run(["dpkg-query", "-W", "-f", "${Conffiles}", Self.name]).stdout
         #expect(conffiles.contains("/etc/default/interference-watch") && conffiles.contains("/etc/interference-watch/config.yaml"), "\(conffiles)")
-        let man = try Command.run(["zcat", "/usr/share/man/man1/interference-watch.1.gz"]).stdout
+        let man = try await Command.run(["zcat", "/usr/share/man/man1/interference-watch.1.gz"]).stdout
         #expect(man.hasPrefix(".TH INTERFERENCE-WATCH 1") && man.contains("--path.procfs") && man.contains(".SH \"REPORT\""), "\(man.prefix(500))")
-        #expect(try Command.run(["/usr/bin/interference-watch", "check-config", "/etc/interference-watch/config.yaml"]).status == 0)
+        #expect(try await Command.run(["/usr/bin/interference-watch", "check-config", "/etc/interference-watch/config.yaml"]).status == 0)
 
         // A system user with no login, owning the history directory.
         let user = try #require(try Self.passwd(Self.name))
@@ -75,7 +75,7 @@ struct DebianPackageTests {
         let storage = tree.root + "/state"
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
         #expect(chown(storage, uid_t(uid), gid_t(gid)) == 0 && chmod(tree.root, 0o755) == 0)
-        let daemon = try DaemonProcess(
+        let daemon = try await DaemonProcess(
             arguments: ["--config", "/etc/interference-watch/config.yaml", "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                         "--collection.interval", "1h", "--storage.path", storage, "--no-collector.process"],
             launcher: ["/usr/bin/setpriv", "--reuid=\(uid)", "--regid=\(gid)", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"],
@@ -91,7 +91,7 @@ struct DebianPackageTests {
         #expect(try FileManager.default.attributesOfItem(atPath: storage + "/history.sqlite")[.ownerAccountID] as? Int == uid)
         #expect(daemon.stop() == 0, "\(daemon.log.suffix(1500))")
 
-        let purge = try Command.run(["dpkg", "--purge", Self.name], timeoutSeconds: 120)
+        let purge = try await Command.run(["dpkg", "--purge", Self.name], timeoutSeconds: 120)
         purged = true
         #expect(purge.status == 0, "\(purge)")
         #expect(try !Self.packageInstalled())
@@ -100,6 +100,6 @@ struct DebianPackageTests {
             #expect(!FileManager.default.fileExists(atPath: path), "\(path) left after purge")
         }
         #expect(try Self.passwd(Self.name) == nil, "user left after purge")
-        #expect(try Command.run(["getent", "group", Self.name]).status != 0, "group left after purge")
+        #expect(try await Command.run(["getent", "group", Self.name]).status != 0, "group left after purge")
     }
 }

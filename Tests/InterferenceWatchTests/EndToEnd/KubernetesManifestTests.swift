@@ -5,9 +5,9 @@ import Testing
 /// `contrib/kubernetes`: the PrometheusRule is what `scripts/gen-prometheusrule.py` makes from `rules/`, never a
 /// hand edit.
 struct PrometheusRuleGenerationTests {
-    @Test func thePrometheusRuleIsAFreshGeneration() throws {
+    @Test func thePrometheusRuleIsAFreshGeneration() async throws {
         let script = TestPaths.packageRoot.appendingPathComponent("scripts/gen-prometheusrule.py").path
-        let fresh = try Command.run(["python3", script, "--stdout"])
+        let fresh = try await Command.run(["python3", script, "--stdout"])
         #expect(fresh.status == 0, "\(fresh)")
         let committed = try String(contentsOf: TestPaths.packageRoot.appendingPathComponent("contrib/kubernetes/prometheusrule.yaml"), encoding: .utf8)
         #expect(fresh.stdout == committed, "contrib/kubernetes/prometheusrule.yaml differs from a fresh generation: run scripts/gen-prometheusrule.py")
@@ -23,13 +23,13 @@ struct KubernetesManifestTests {
     static let script = TestPaths.packageRoot.appendingPathComponent("scripts/check-kubernetes-manifests.py").path
 
     /// Runs the check; as root in a network namespace of its own, which shows it needs no network.
-    static func check(_ extra: [String] = []) throws -> Command.Result {
+    static func check(_ extra: [String] = []) async throws -> Command.Result {
         let offline = getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/unshare") ? ["/usr/bin/unshare", "--net"] : []
-        return try Command.run(offline + [Self.python, Self.script] + extra, timeoutSeconds: 120)
+        return try await Command.run(offline + [Self.python, Self.script] + extra, timeoutSeconds: 120)
     }
 
-    @Test func theManifestsValidate() throws {
-        let result = try Self.check()
+    @Test func theManifestsValidate() async throws {
+        let result = try await Self.check()
         #expect(result.status == 0, "\(result)")
         for kind in ["DaemonSet", "Service"] {
             #expect(result.stdout.contains("\(kind)/interference-watch: valid against Kubernetes"), "\(result)")
@@ -49,7 +49,7 @@ struct KubernetesManifestTests {
         ("prometheusrule.yaml", "for: 10m", "for: 10m\n          record: both", "needs exactly one of record and alert"),
         ("prometheusrule.yaml", "for: 10m", "for: 15m", "spec.groups differ from rules/*.rules.yml"),
     ])
-    func aBrokenManifestIsRejected(file: String, original: String, broken: String, message: String) throws {
+    func aBrokenManifestIsRejected(file: String, original: String, broken: String, message: String) async throws {
         let tree = try TemporaryTree()
         let directory = TestPaths.packageRoot.appendingPathComponent("contrib/kubernetes")
         for name in try FileManager.default.contentsOfDirectory(atPath: directory.path) where name.hasSuffix(".yaml") {
@@ -60,7 +60,7 @@ struct KubernetesManifestTests {
             }
             try tree.write(name, text)
         }
-        let result = try Self.check(["--dir", tree.root])
+        let result = try await Self.check(["--dir", tree.root])
         #expect(result.status == 1, "\(result)")
         #expect(result.stderr.contains(message), "\(result)")
     }
@@ -71,6 +71,6 @@ enum KubernetesValidator {
     static let python = ProcessInfo.processInfo.environment["K8S_VALIDATE_PYTHON"]
         ?? TestPaths.packageRoot.appendingPathComponent(".build-tools/k8s-venv/bin/python").path
     static var installed: Bool {
-        (try? Command.run([Self.python, "-c", "import kubernetes_validate"]).status) == 0
+        (try? Command.runBlocking([Self.python, "-c", "import kubernetes_validate"]).status) == 0
     }
 }

@@ -45,7 +45,7 @@ struct ReloadTests {
         let tree = try TemporaryTree()
         let config = tree.root + "/config.yaml"
         try tree.write("config.yaml", "workloads: []\n")
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--config", config,
             "--collection.interval", "200ms", "--storage.path", tree.root + "/state",
         ])
@@ -108,7 +108,7 @@ struct ReloadTests {
         let tree = try TemporaryTree()
         let web = tree.root + "/web.yml"
         try tree.write("web.yml", "http_server_config:\n  headers: {X-Frame-Options: deny}\n")
-        let daemon = try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        let daemon = try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                                    "--web.config.file", web, "--collection.interval", "200ms"])
         defer { daemon.stop() }
         // (`/metrics` is rendered once per sweep: the short interval shows each reload within a fraction of a second.)
@@ -136,7 +136,7 @@ struct ReloadTests {
 
     @Test func sighupWithoutAConfigFileIsHarmless() async throws {
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        let daemon = try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                                    "--collection.interval", "1h"])
         defer { daemon.stop() }
         kill(daemon.process.processIdentifier, SIGHUP)

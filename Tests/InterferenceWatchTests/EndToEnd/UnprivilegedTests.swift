@@ -12,7 +12,7 @@ struct UnprivilegedTests {
         try FileManager.default.createDirectory(atPath: storage, withIntermediateDirectories: true)
         #expect(chown(storage, 65534, 65534) == 0 && chmod(tree.root, 0o755) == 0)
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(
+        let daemon = try await DaemonProcess(
             arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1h",
                         "--storage.path", storage, "--no-collector.process"],
             launcher: ["/usr/bin/setpriv", "--reuid=65534", "--regid=65534", "--clear-groups", "--inh-caps=-all", "--bounding-set=-all"])

@@ -64,14 +64,14 @@ struct WallClockStepTests {
 
         // libfaketime shifts monotonic timer deadlines too; the passthrough (preloaded first) keeps them real.
         let passthrough = tree.root + "/timerfd-passthrough.so"
-        let compiled = try Command.run(["gcc", "-shared", "-fPIC", "-O2", "-o", passthrough,
+        let compiled = try await Command.run(["gcc", "-shared", "-fPIC", "-O2", "-o", passthrough,
                                         TestPaths.packageRoot.appendingPathComponent("Tests/InterferenceWatchTests/Support/timerfd-passthrough.c").path])
         try #require(compiled.status == 0, "\(compiled)")
 
         // Started through env(1): libfaketime's first process in a tree sets FAKETIME_SHARED with setenv(), which
         // moves `environ` off the start-up stack, where Swift finds the program's arguments from it (the daemon
         // then runs with none). In a child of a preloaded process the variable is already set.
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--path.procfs", tree.root + "/proc", "--path.sysfs", fixture + "/sys", "--config", tree.root + "/config.yaml",
             "--collection.interval", "200ms", "--detection.window", "1s", "--storage.path", storage, "--storage.retention", "1h",
         ], launcher: ["/usr/bin/env"], environment: [
@@ -184,7 +184,7 @@ struct WallClockStepTests {
         // Rates across the steps are over the time that passed: the report's swap-in points at the first sweeps
         // after the steps are the fake kernel's rate, neither skipped (negative time) nor diluted over a day.
         let from = sweeps.map(\.atSeconds).min()! - 1, to = sweeps.map(\.atSeconds).max()! + 1
-        let report = try ReportTests.runReport(["--storage.path", storage, "--from", "\(Int64(from))", "--to", "\(Int64(to) + 1)",
+        let report = try await ReportTests.runReport(["--storage.path", storage, "--from", "\(Int64(from))", "--to", "\(Int64(to) + 1)",
                                                 "--format", "json"])
         #expect(report.status == 0, "\(report.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]

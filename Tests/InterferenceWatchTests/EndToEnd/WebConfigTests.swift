@@ -90,7 +90,7 @@ struct WebConfigTests {
 
             """)
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        let daemon = try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                                    "--collection.interval", "1h", "--web.config.file", web])
         defer { daemon.stop() }
         let url = "https://\(daemon.address)"
@@ -123,10 +123,10 @@ struct WebConfigTests {
         #expect(daemon.log.contains("\(web):2:"), "\(daemon.log.suffix(1500))")
         #expect(try Self.curl(["--cacert", ca, "-u", "grafana:look", url + "/metrics"]).code == "200")
         // check-config says the same of the broken file, and passes a good one.
-        let broken = try BinaryRun.run(["check-config", "--web.config.file", web])
+        let broken = try await BinaryRun.run(["check-config", "--web.config.file", web])
         #expect(broken.status != 0 && broken.stderr.contains("\(web):2:"), "\(broken)")
         try tree.write("web.yml", "tls_server_config: {cert_file: server.crt, key_file: server.key}\n")
-        let good = try BinaryRun.run(["check-config", "--web.config.file", web])
+        let good = try await BinaryRun.run(["check-config", "--web.config.file", web])
         #expect(good.status == 0 && good.stdout.contains("TLS on (NoClientCert)"), "\(good)")
     }
 
@@ -142,7 +142,7 @@ struct WebConfigTests {
 
             """)
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        let daemon = try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                                    "--collection.interval", "1h", "--web.config.file", tree.root + "/web.yml"])
         defer { daemon.stop() }
         let url = "https://\(daemon.address)"

@@ -69,7 +69,7 @@ struct LiveScrapeTests {
                   - name: s2   # a peer fed by pushes only (a group compares at least two servers)
 
             """)
-        let daemon = try DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "1s",
+        let daemon = try await DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "1s",
                                                    "--storage.path", tree.root + "/state", "--no-collector.process"])
         defer { daemon.stop() }
         let series = ["group": "lab", "server": "s1", "source": "scrape"]

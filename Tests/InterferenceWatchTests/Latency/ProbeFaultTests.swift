@@ -42,7 +42,7 @@ struct ProbeFaultTests {
             """)
         let fixture = TestPaths.fixture("v2-psi")
         let started = Date()
-        let daemon = try DaemonProcess(arguments: [
+        let daemon = try await DaemonProcess(arguments: [
             "--config", tree.root + "/config.yaml", "--path.procfs", fixture + "/proc", "--path.sysfs", fixture + "/sys",
             "--collection.interval", "1s",
         ])

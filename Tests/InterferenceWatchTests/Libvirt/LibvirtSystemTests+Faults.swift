@@ -53,7 +53,7 @@ extension LibvirtSystemTests {
         // libvirtd stopped: down, every read counted as `connect`, one warning for the whole outage.
         print("libvirt outages: stopping libvirtd after \(elapsed())")
         let stoppedFrom = daemon.log.count
-        try libvirtd.stopLibvirtd()
+        try await libvirtd.stopLibvirtd()
         print("libvirt outages: libvirtd stopped after \(elapsed())")
         let down = try await VMDaemonTests.scrape(daemon, forUpTo: 90) {
             $0.value("interferencewatch_vm_up", vm) == 0 && (errors($0, "connect") ?? 0) >= connectBefore + 3
@@ -78,7 +78,7 @@ extension LibvirtSystemTests {
         // Started again: up with its samples, the recovery logged once, the failures still counted. While libvirtd
         // starts (it probes QEMU first), virsh may connect and wait: a read or two may also count as `timeout`.
         print("libvirt outages: down and counted after \(elapsed())")
-        try libvirtd.startLibvirtdAgain()
+        try await libvirtd.startLibvirtdAgain()
         print("libvirt outages: libvirtd answers again after \(elapsed())")
         let back = try await VMDaemonTests.scrape(daemon, forUpTo: 90) {
             $0.value("interferencewatch_vm_up", vm) == 1

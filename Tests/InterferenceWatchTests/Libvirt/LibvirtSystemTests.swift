@@ -25,7 +25,7 @@ struct LibvirtSystemTests {
         defer { domain.remove() }
         // Runs before the removal: a failed expectation must not leave libvirtd stopped or frozen (the removal would
         // wait on it and leave the domain behind).
-        defer { try? libvirtd.startLibvirtdAgain() }
+        defer { try? libvirtd.startLibvirtdAgainBlocking() }
         print("libvirt system test: domain \(domain.name) started after \(Date().timeIntervalSince(started)) s")
 
         let pid = try #require(domain.pid, "no pid file for \(domain.name) in /run/libvirt/qemu")
@@ -34,7 +34,7 @@ struct LibvirtSystemTests {
 
         let tree = try TemporaryTree()
         try tree.write("config.yaml", "libvirt: {uri: qemu:///system}\n")
-        let daemon = try DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "1s"])
+        let daemon = try await DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "1s"])
         defer { daemon.stop() }
 
         // Up, at its configured size, and with guest statistics once the guest's balloon driver reports (the boot
@@ -55,7 +55,7 @@ struct LibvirtSystemTests {
         #expect(booted.value("interferencewatch_vm_guest_memory_free_bytes", vm) != nil)
 
         // An operator shrinks the guest through libvirt (read-write, as root); the daemon's read-only reads follow.
-        let setmem = try TestLibvirtd.virsh(["setmem", domain.name, "160M", "--live"])
+        let setmem = try await TestLibvirtd.virsh(["setmem", domain.name, "160M", "--live"])
         #expect(setmem.status == 0, "\(setmem)")
         let shrunk = try await VMDaemonTests.scrape(daemon, forUpTo: 60) {
             $0.value("interferencewatch_vm_balloon_actual_bytes", vm) == 160 * Self.mebibyte

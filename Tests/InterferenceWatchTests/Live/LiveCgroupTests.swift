@@ -8,10 +8,10 @@ import Testing
 struct LiveCgroupTests {
     static let mebibyte = 1024.0 * 1024
 
-    private func startDaemon(naming cgroup: LiveCgroup, as name: String) throws -> (DaemonProcess, TemporaryTree) {
+    private func startDaemon(naming cgroup: LiveCgroup, as name: String) async throws -> (DaemonProcess, TemporaryTree) {
         let tree = try TemporaryTree()
         try tree.write("config.yaml", "workloads:\n  - {name: \(name), cgroup: \(cgroup.path)}\n")
-        let daemon = try DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "500ms"])
+        let daemon = try await DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "500ms"])
         return (daemon, tree)
     }
 
@@ -23,7 +23,7 @@ struct LiveCgroupTests {
             (Double((try? cgroup.read("memory.usage_in_bytes")) ?? "0") ?? 0) >= 64 * Self.mebibyte
         }
         #expect(allocated, "stress did not allocate 64 MiB in \(cgroup.path)")
-        let (daemon, _) = try self.startDaemon(naming: cgroup, as: "live-usage")
+        let (daemon, _) = try await self.startDaemon(naming: cgroup, as: "live-usage")
         defer { daemon.stop() }
         let labels = ["workload": "live-usage", "type": "cgroup", "cgroup": cgroup.path]
         var usage: Double?
@@ -49,7 +49,7 @@ struct LiveCgroupTests {
     func tightLimitMakesTheWorkloadSwap() async throws {
         let cgroup = try LiveCgroup(name: "swap")
         try cgroup.write("memory.limit_in_bytes", "\(48 * 1024 * 1024)")
-        let (daemon, _) = try self.startDaemon(naming: cgroup, as: "live-swap")
+        let (daemon, _) = try await self.startDaemon(naming: cgroup, as: "live-swap")
         defer { daemon.stop() }
         let before = Exposition(text: try await daemon.get("/metrics").body)
         let swapOutBefore = try #require(before.value("interferencewatch_host_swap_out_bytes_total"))

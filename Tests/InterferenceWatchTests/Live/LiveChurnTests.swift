@@ -90,7 +90,7 @@ struct LiveChurnTests {
         defer { vms.stop(started: vmsStarted) }
         let tree = try TemporaryTree()
         try tree.write("config.yaml", "qmp:\n  sockets: [\"\(sockets.root)/*.sock\"]\n")
-        let daemon = try DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "200ms",
+        let daemon = try await DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--collection.interval", "200ms",
                                                    "--vm.discovery-interval", "200ms"])
         defer { daemon.stop() }
 

@@ -13,23 +13,23 @@ struct PodmanTests {
         let started = Date()
         let podman = try TestPodman()
         defer { podman.remove() }
-        try podman.importImage()
+        try await podman.importImage()
 
         // Each container writes a file into its /dev/shm (a tmpfs: the pages are charged to the container's memory
         // cgroup and stay resident) and then sleeps.
         let fills = [("iw-test-small", 24), ("iw-test-large", 48)]
         var containers: [(id: String, fillMiB: Int, cgroup: String)] = []
         for (name, mebibytes) in fills {
-            let id = try podman.startContainer(
+            let id = try await podman.startContainer(
                 name: name, script: "head -c \(mebibytes * 1024 * 1024) /dev/zero > /dev/shm/fill && exec sleep 3600")
-            let pid = try podman.run(["inspect", "--format", "{{.State.Pid}}", id])
+            let pid = try await podman.run(["inspect", "--format", "{{.State.Pid}}", id])
             let cgroup = try #require(Int32(pid.stdout.trimmingCharacters(in: .whitespacesAndNewlines))
                 .flatMap(LibvirtSystemTests.memoryCgroup(of:)), "no cgroup for \(name): \(pid)")
             containers.append((id, mebibytes, cgroup))
         }
         print("podman test: containers started after \(Date().timeIntervalSince(started)) s: "
               + containers.map { "\($0.id.prefix(12)) in \($0.cgroup)" }.joined(separator: ", "))
-        let shortIDs = try podman.run(["ps", "--format", "{{.ID}}"]).stdout.split(separator: "\n").map(String.init)
+        let shortIDs = try await podman.run(["ps", "--format", "{{.ID}}"]).stdout.split(separator: "\n").map(String.init)
         #expect(Set(shortIDs) == Set(containers.map { String($0.id.prefix(12)) }), "\(shortIDs)")
 
         // The fills are done once the kernel counts them (in RAM or, on this busy host, partly in swap).
@@ -40,7 +40,7 @@ struct PodmanTests {
             #expect(filled, "\(container.cgroup) holds \(Self.kernelUsage(container.cgroup, withSwap: true)) bytes")
         }
 
-        let daemon = try DaemonProcess(arguments: ["--collection.interval", "500ms"])
+        let daemon = try await DaemonProcess(arguments: ["--collection.interval", "500ms"])
         defer { daemon.stop() }
         let labels = containers.map { ["workload": String($0.id.prefix(12)), "type": "container", "cgroup": $0.cgroup] }
         let metrics = try await VMDaemonTests.scrape(daemon, forUpTo: 30) { metrics in

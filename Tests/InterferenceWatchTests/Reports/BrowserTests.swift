@@ -11,7 +11,7 @@ struct BrowserTests {
     static let script = TestPaths.packageRoot.appendingPathComponent("Tests/InterferenceWatchTests/Support/browser-check.py").path
     static let screenshots = TestPaths.packageRoot.appendingPathComponent(".build/test-screenshots").path
 
-    struct Page: Decodable {
+    struct Page: Decodable, Sendable {
         struct Chart: Decodable {
             var id: String
             var declared: Int
@@ -27,7 +27,12 @@ struct BrowserTests {
         var screenshot: String
     }
 
-    static func open(_ url: String, screenshot: String) throws -> Page {
+    /// Loads `url` in headless Chromium (waited for off the cooperative pool) and returns what the page drew.
+    static func open(_ url: String, screenshot: String) async throws -> Page {
+        try await offPool { try Self.openBlocking(url, screenshot: screenshot) }
+    }
+
+    private static func openBlocking(_ url: String, screenshot: String) throws -> Page {
         let process = Process()
         // Debian's Python, which has Debian's python3-websocket.
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
@@ -49,7 +54,7 @@ struct BrowserTests {
         let tree = try TemporaryTree()
         try ReportHistory.write(into: tree.root + "/state")
         let root = TestPaths.fixture("v2-psi")
-        let daemon = try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        let daemon = try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                                    "--collection.interval", "1h", "--storage.path", tree.root + "/state",
                                                    // The fixed history is from 2026-01-01: keep it past the default 15 days.
                                                    "--storage.retention", "100000d"])
@@ -57,7 +62,7 @@ struct BrowserTests {
         let episodes = try await daemon.get("/api/v1/episodes")
         #expect(episodes.status == 200 && episodes.body.contains("\"server\" : \"s2\""), "\(episodes.body)")
 
-        let report = try Self.open("http://\(daemon.address)/api/v1/report?episode=1&format=html", screenshot: "report.png")
+        let report = try await Self.open("http://\(daemon.address)/api/v1/report?episode=1&format=html", screenshot: "report.png")
         #expect(report.errors.isEmpty, "console: \(report.errors)")
         #expect(report.failed.isEmpty, "requests: \(report.failed)")
         #expect(report.title.contains("imbalance of server s2"))
@@ -70,7 +75,7 @@ struct BrowserTests {
         }
         print("browser: report screenshot at \(report.screenshot)")
 
-        let status = try Self.open("http://\(daemon.address)/", screenshot: "status.png")
+        let status = try await Self.open("http://\(daemon.address)/", screenshot: "status.png")
         #expect(status.errors.isEmpty && status.failed.isEmpty, "\(status.errors) \(status.failed)")
         #expect(status.links.contains("/api/v1/report?episode=1&format=html"))
         #expect(status.links.contains("/metrics"))

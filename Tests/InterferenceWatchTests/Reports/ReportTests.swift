@@ -70,23 +70,23 @@ struct ReportTests {
         #expect(!chart.contains("<b>") && chart.contains("s&lt;1&gt;&quot;&amp;"))
     }
 
-    static func runReport(_ arguments: [String]) throws -> BinaryRun.Result {
-        try BinaryRun.run(["report"] + arguments)
+    static func runReport(_ arguments: [String]) async throws -> BinaryRun.Result {
+        try await BinaryRun.run(["report"] + arguments)
     }
 
-    @Test func anUnknownEpisodeOrAnEmptyRangeSaysSoAndWritesNoFile() throws {
+    @Test func anUnknownEpisodeOrAnEmptyRangeSaysSoAndWritesNoFile() async throws {
         let (tree, _, _) = try Self.history()
         let output = tree.root + "/report.html"
-        let unknown = try Self.runReport(["--storage.path", tree.root + "/state", "--episode", "99", "--output", output])
+        let unknown = try await Self.runReport(["--storage.path", tree.root + "/state", "--episode", "99", "--output", output])
         #expect(unknown.status == 1 && unknown.stderr.contains("no episode 99"), "\(unknown)")
-        let empty = try Self.runReport(["--storage.path", tree.root + "/state", "--from", "2020-01-01T00:00:00Z",
+        let empty = try await Self.runReport(["--storage.path", tree.root + "/state", "--from", "2020-01-01T00:00:00Z",
                                         "--to", "2020-01-02T00:00:00Z", "--output", output])
         #expect(empty.status == 1 && empty.stderr.contains("no history between"), "\(empty)")
         #expect(!FileManager.default.fileExists(atPath: output))
-        let missing = try Self.runReport(["--storage.path", tree.root + "/nowhere", "--episode", "1"])
+        let missing = try await Self.runReport(["--storage.path", tree.root + "/nowhere", "--episode", "1"])
         #expect(missing.status == 1 && missing.stderr.contains("no history here"), "\(missing)")
 
-        let good = try Self.runReport(["--storage.path", tree.root + "/state", "--episode", "1", "--format", "md", "--output", output])
+        let good = try await Self.runReport(["--storage.path", tree.root + "/state", "--episode", "1", "--format", "md", "--output", output])
         #expect(good.status == 0, "\(good)")
         #expect(try String(contentsOfFile: output, encoding: .utf8).hasPrefix("# Post-mortem: imbalance of server s2 in lab"))
     }

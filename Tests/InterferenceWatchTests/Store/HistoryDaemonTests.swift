@@ -17,9 +17,9 @@ struct HistoryDaemonTests {
         Exposition(text: try await daemon.get("/metrics").body).value(name, [:])
     }
 
-    static func start(_ storage: String, interval: String = "200ms", config: String? = nil) throws -> DaemonProcess {
+    static func start(_ storage: String, interval: String = "200ms", config: String? = nil) async throws -> DaemonProcess {
         let root = TestPaths.fixture("v2-psi")
-        return try DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
+        return try await DaemonProcess(arguments: ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys",
                                              "--collection.interval", interval, "--storage.path", storage,
                                              "--detection.window", "1s"] + (config.map { ["--config", $0] } ?? []))
     }
@@ -37,7 +37,7 @@ struct HistoryDaemonTests {
         let tree = try TemporaryTree()
         let storage = tree.root + "/state"
         try tree.write("config.yaml", "groups:\n  - name: api\n    servers:\n      - {name: a}\n      - {name: b}\n")
-        let first = try Self.start(storage, config: tree.root + "/config.yaml")
+        let first = try await Self.start(storage, config: tree.root + "/config.yaml")
         for _ in 0..<5 { try await Self.push(first, seconds: 0.25) }
         let writing = try await eventually(within: 60, every: .milliseconds(100)) {
             (try await Self.metric(first, "interferencewatch_storage_writes_total") ?? 0) >= 4
@@ -57,7 +57,7 @@ struct HistoryDaemonTests {
         #expect(zip(sweeps, sweeps.dropFirst()).allSatisfy { $0.atSeconds < $1.atSeconds })
 
         // The daemon starts again on the same file and carries on: a second run, more sweeps, the old ones intact.
-        let second = try Self.start(storage, config: tree.root + "/config.yaml")
+        let second = try await Self.start(storage, config: tree.root + "/config.yaml")
         defer { second.stop() }
         let more = try await eventually(within: 60, every: .milliseconds(100)) {
             (try await Self.metric(second, "interferencewatch_storage_writes_total") ?? 0) >= 3
@@ -69,7 +69,7 @@ struct HistoryDaemonTests {
         #expect(Array(try after.sweeps(from: 0, to: .infinity).prefix(sweeps.count)) == sweeps)
 
         // A report made after the restart still shows the latency and memory recorded before the kill.
-        let report = try ReportTests.runReport(["--storage.path", storage, "--from", "0", "--group", "api", "--format", "json"])
+        let report = try await ReportTests.runReport(["--storage.path", storage, "--from", "0", "--group", "api", "--format", "json"])
         #expect(report.status == 0, "\(report.stderr)")
         let json = try JSONSerialization.jsonObject(with: Data(report.stdout.utf8)) as? [String: Any]
         let charts = json?["charts"] as? [[String: Any]] ?? []
@@ -107,7 +107,7 @@ struct HistoryDaemonTests {
         try tree.write("config.yaml", "groups:\n  - name: api\n    servers:\n      - {name: a}\n      - {name: b}\n")
         var seen: (sweeps: [Sweep], samples: [LatencySample]) = ([], [])
         for run in 0..<5 {
-            let daemon = try Self.start(storage, config: tree.root + "/config.yaml")
+            let daemon = try await Self.start(storage, config: tree.root + "/config.yaml")
             defer { daemon.stop() }
             // Every commit has work: sweeps every 200 ms, and latency pushed in between.
             let pushing = Task {
@@ -153,10 +153,10 @@ struct HistoryDaemonTests {
         }
 
         // A clean stop leaves no marker: the next start reports nothing, and the history is all there.
-        let clean = try Self.start(storage, config: tree.root + "/config.yaml")
+        let clean = try await Self.start(storage, config: tree.root + "/config.yaml")
         #expect(try await Self.metric(clean, "interferencewatch_storage_unclean_shutdown_detected") == 1)
         #expect(clean.stop() == 0)
-        let next = try Self.start(storage, interval: "1h", config: tree.root + "/config.yaml")
+        let next = try await Self.start(storage, interval: "1h", config: tree.root + "/config.yaml")
         defer { next.stop() }
         #expect(try await Self.metric(next, "interferencewatch_storage_unclean_shutdown_detected") == 0)
         #expect(Self.uncleanLines(next).isEmpty, "\(Self.uncleanLines(next))")
@@ -167,33 +167,33 @@ struct HistoryDaemonTests {
     @Test func theAdviceSurvivesARestart() async throws {
         let tree = try TemporaryTree()
         let storage = tree.root + "/state"
-        let first = try Self.start(storage)
+        let first = try await Self.start(storage)
         _ = try await eventually(within: 60, every: .milliseconds(200)) {
             (try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds") ?? 0) >= 1.5
         }
         let observed = try #require(try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds"))
         #expect(first.stop() == 0)
         // `recommend` reads what the stopped daemon saved: the same advice as its API gave.
-        let saved = try BinaryRun.run(["recommend", "--storage.path", storage, "--format", "json"])
+        let saved = try await BinaryRun.run(["recommend", "--storage.path", storage, "--format", "json"])
         #expect(saved.status == 0, "\(saved)")
         let document = try JSONSerialization.jsonObject(with: Data(saved.stdout.utf8)) as? [String: Any]
         let advice = try #require(document?["advice"] as? [String: Any], "\(saved)")
         #expect((advice["observed_seconds"] as? Double ?? 0) >= observed - 1e-6)
         #expect((advice["minimum_bytes"] as? UInt64 ?? 0) > 0 && advice["workloads"] is [[String: Any]])
-        let text = try BinaryRun.run(["recommend", "--storage.path", storage])
+        let text = try await BinaryRun.run(["recommend", "--storage.path", storage])
         #expect(text.status == 0 && text.stdout.hasPrefix("Recommended: ") && text.stdout.contains("Why:\n- "), "\(text)")
         #expect(text.stdout.contains("WORKLOAD") && text.stdout.contains("(outside workloads)"), "\(text)")
 
-        let second = try Self.start(storage, interval: "1h")
+        let second = try await Self.start(storage, interval: "1h")
         defer { second.stop() }
         // One sweep in, the advice already rests on the first run's time.
         let resumed = try #require(try await Self.metric(second, "interferencewatch_host_memory_advice_observed_seconds"))
         #expect(resumed >= observed, "observed \(observed) s before the restart, \(resumed) s after")
     }
 
-    @Test func recommendWithoutHistorySaysWhere() throws {
+    @Test func recommendWithoutHistorySaysWhere() async throws {
         let tree = try TemporaryTree()
-        let result = try BinaryRun.run(["recommend", "--storage.path", tree.root + "/none"])
+        let result = try await BinaryRun.run(["recommend", "--storage.path", tree.root + "/none"])
         #expect(result.status != 0 && result.stderr.contains(tree.root + "/none"), "\(result)")
     }
 
@@ -201,7 +201,7 @@ struct HistoryDaemonTests {
         let tree = try TemporaryTree()
         try tree.write("state/history.sqlite", "this is not a database, but somebody's notes\n")
         let root = TestPaths.fixture("v2-psi")
-        let result = try BinaryRun.run(["run", "--web.listen-address", "127.0.0.1:0", "--path.procfs", root + "/proc",
+        let result = try await BinaryRun.run(["run", "--web.listen-address", "127.0.0.1:0", "--path.procfs", root + "/proc",
                                         "--path.sysfs", root + "/sys", "--storage.path", tree.root + "/state"])
         let log = result.stderr
         #expect(result.status == 2)
@@ -231,7 +231,7 @@ struct HistoryFullDiskTests {
             try? umount.run()
             umount.waitUntilExit()
         }
-        let daemon = try HistoryDaemonTests.start(mount + "/state")
+        let daemon = try await HistoryDaemonTests.start(mount + "/state")
         defer { daemon.stop() }
         _ = try await eventually(within: 30) { (try await HistoryDaemonTests.metric(daemon, "interferencewatch_storage_writes_total") ?? 0) >= 2 }
         let stored = try HistoryDaemonTests.committed(mount + "/state").sweeps

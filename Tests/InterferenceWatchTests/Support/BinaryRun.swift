@@ -4,14 +4,19 @@ import Foundation
 /// Runs the built binary with arguments to completion: the one helper for the command tests (report, replay,
 /// check-config, a refused start-up).
 enum BinaryRun {
-    struct Result: CustomStringConvertible {
+    struct Result: CustomStringConvertible, Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
         var description: String { "exit \(self.status)\nstdout: \(self.stdout.prefix(2000))\nstderr: \(self.stderr.prefix(2000))" }
     }
 
-    static func run(_ arguments: [String]) throws -> Result {
+    /// Runs the binary and waits for it off the cooperative pool (``offPool(_:)``).
+    static func run(_ arguments: [String]) async throws -> Result {
+        try await offPool { try Self.runBlocking(arguments) }
+    }
+
+    private static func runBlocking(_ arguments: [String]) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: TestPaths.binary)
         process.arguments = arguments

@@ -4,7 +4,7 @@ import Foundation
 /// Runs any program to completion with a time bound: the helper for the packaging tests (python scripts,
 /// `dpkg`, `scripts/build-deb.sh`). ``BinaryRun`` runs the daemon binary itself.
 enum Command {
-    struct Result: CustomStringConvertible {
+    struct Result: CustomStringConvertible, Sendable {
         var status: Int32
         var stdout: String
         var stderr: String
@@ -30,9 +30,20 @@ enum Command {
 
     /// Runs `arguments[0]` (a path, or a name looked up in `PATH`) with the rest as its arguments, under
     /// coreutils' `timeout`: after `timeoutSeconds` it signals the command's whole process group (SIGTERM, SIGKILL
-    /// 10 s later), so a build the command started stops too.
+    /// 10 s later), so a build the command started stops too. The wait happens off the cooperative pool
+    /// (``offPool(_:)``).
     static func run(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
-                    timeoutSeconds: Int = 60) throws -> Result {
+                    timeoutSeconds: Int = 60) async throws -> Result {
+        try await offPool {
+            try Self.runBlocking(arguments, environment: environment, directory: directory,
+                                 timeoutSeconds: timeoutSeconds)
+        }
+    }
+
+    /// ``run(_:environment:directory:timeoutSeconds:)`` holding the calling thread: only for clean-up in `defer` and
+    /// `deinit`, which cannot suspend.
+    static func runBlocking(_ arguments: [String], environment: [String: String] = [:], directory: String? = nil,
+                            timeoutSeconds: Int = 60) throws -> Result {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/timeout")
         process.arguments = ["--kill-after=10", "\(timeoutSeconds)"] + arguments

@@ -24,7 +24,7 @@ final class DaemonProcess: @unchecked Sendable {
     ///   - binary: the daemon to run; the build under test unless a test installed one (the Debian package).
     ///   - environment: variables added to the test's own (`LD_PRELOAD` of libfaketime, say).
     init(arguments: [String], timeoutSeconds: Double = 30, launcher: [String] = [], binary: String = TestPaths.binary,
-         environment: [String: String] = [:]) throws {
+         environment: [String: String] = [:]) async throws {
         self.process.executableURL = URL(fileURLWithPath: launcher.first ?? binary)
         if !environment.isEmpty {
             self.process.environment = ProcessInfo.processInfo.environment.merging(environment) { _, new in new }
@@ -57,7 +57,8 @@ final class DaemonProcess: @unchecked Sendable {
                 return
             }
             if !self.process.isRunning { break }
-            Thread.sleep(forTimeInterval: 0.05)
+            // Suspends, never blocks: a start-up slowed by a loaded machine must not hold a thread of the pool.
+            try? await Task.sleep(for: .milliseconds(50))
         }
         let exited = !self.process.isRunning
         self.stop()

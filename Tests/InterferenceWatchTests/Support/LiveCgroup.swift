@@ -47,7 +47,7 @@ final class LiveCgroup {
 
     /// Lowers the v1 memory limit to `bytes` in 16 MiB steps: v1 answers EBUSY when one write asks it to reclaim
     /// more than it manages in its few retries, so a big cut is made the way an operator would, gradually.
-    func squeeze(toBytes bytes: UInt64) throws {
+    func squeeze(toBytes bytes: UInt64) async throws {
         var current = (UInt64(try self.read("memory.usage_in_bytes")) ?? bytes) / (16 << 20) * (16 << 20) + (16 << 20)
         while true {
             current = max(bytes, current > (16 << 20) ? current - (16 << 20) : bytes)
@@ -59,7 +59,7 @@ final class LiveCgroup {
                 } catch {
                     attempts += 1
                     if attempts >= 20 { throw error }
-                    usleep(200_000)
+                    try await Task.sleep(for: .milliseconds(200))  // suspends: a squeeze can take seconds
                 }
             }
             if current == bytes { return }

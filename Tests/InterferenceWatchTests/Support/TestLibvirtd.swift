@@ -42,13 +42,13 @@ final class TestLibvirtd: Sendable {
         let directory = NSTemporaryDirectory() + "iw-libvirtd-" + UUID().uuidString.prefix(8)
         try FileManager.default.createDirectory(atPath: directory, withIntermediateDirectories: true)
         var started: [String] = []
-        let answering = try Self.virsh(["uri"], timeoutSeconds: 10).status == 0
+        let answering = try await Self.virsh(["uri"], timeoutSeconds: 10).status == 0
         if !answering {
             for (daemon, socket) in [(Self.virtlogd, "/run/libvirt/virtlogd-sock"), (Self.libvirtd, "")] {
                 if !socket.isEmpty && Self.socketAnswers(socket) { continue }
                 let pidFile = directory + "/" + URL(fileURLWithPath: daemon).lastPathComponent + ".pid"
                 do {
-                    try Self.launch(daemon, pidFile: pidFile)
+                    try await Self.launch(daemon, pidFile: pidFile)
                 } catch {
                     TestLibvirtd(startedPidFiles: started, directory: directory).stop()
                     throw error
@@ -60,7 +60,7 @@ final class TestLibvirtd: Sendable {
         // The drivers initialise after the sockets listen: wait until the qemu driver answers. It probes every QEMU
         // binary first, and on this machine at every start (the cached capabilities say KVM, which the qemu user
         // cannot open, so libvirt finds them outdated): 15 s idle, a minute on a loaded machine.
-        let ready = try await eventually(within: 120, every: .milliseconds(250)) { try Self.answers() }
+        let ready = try await eventually(within: 120, every: .milliseconds(250)) { try await Self.answers() }
         guard ready else {
             libvirtd.stop()
             throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within 120 s")
@@ -79,23 +79,33 @@ final class TestLibvirtd: Sendable {
     }
 
     /// Stops only the libvirtd this started (virtlogd and the domains' QEMUs run on, as when an operator restarts
-    /// libvirtd), and waits until it has exited.
-    func stopLibvirtd() throws {
-        Self.terminate(pidFile: try self.ownedPidFile())
+    /// libvirtd), and waits (off the cooperative pool) until it has exited.
+    func stopLibvirtd() async throws {
+        let pidFile = try self.ownedPidFile()
+        await offPool { Self.terminate(pidFile: pidFile) }
     }
 
     /// Starts the libvirtd this stopped again (same pid file) and waits up to `seconds` until its qemu driver answers
-    /// (as slow as the first start, see ``start()``); thaws it if frozen. Synchronous, so a `defer` can bring it back
-    /// before the domain is removed.
-    func startLibvirtdAgain(within seconds: Double = 120) throws {
+    /// (as slow as the first start, see ``start()``); thaws it if frozen.
+    func startLibvirtdAgain(within seconds: Double = 120) async throws {
         let pidFile = try self.ownedPidFile()
+        try await offPool { try Self.startAgainBlocking(pidFile: pidFile, within: seconds) }
+    }
+
+    /// ``startLibvirtdAgain(within:)`` holding the calling thread, for a `defer` that brings libvirtd back before the
+    /// domain is removed (a `defer` cannot suspend).
+    func startLibvirtdAgainBlocking(within seconds: Double = 120) throws {
+        try Self.startAgainBlocking(pidFile: try self.ownedPidFile(), within: seconds)
+    }
+
+    private static func startAgainBlocking(pidFile: String, within seconds: Double) throws {
         if let pid = Self.runningPID(pidFile: pidFile) {
             kill(pid, SIGCONT)
         } else {
-            try Self.launch(Self.libvirtd, pidFile: pidFile)
+            try Self.launchBlocking(Self.libvirtd, pidFile: pidFile)
         }
         let deadline = Date().addingTimeInterval(seconds)
-        while try !Self.answers() {
+        while try Self.virshBlocking(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status != 0 {
             guard Date() < deadline else {
                 throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within \(seconds) s")
             }
@@ -123,14 +133,18 @@ final class TestLibvirtd: Sendable {
     /// `true` when the qemu driver answers a read-only `virsh list` (libvirtd serves no call before its drivers are
     /// up). Not `virsh version`: asking for QEMU's version makes libvirt probe QEMU again, which here takes seconds
     /// every time (see ``start()``).
-    private static func answers() throws -> Bool {
-        try Self.virsh(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status == 0
+    private static func answers() async throws -> Bool {
+        try await Self.virsh(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status == 0
     }
 
     /// Starts `daemon -d -p pidFile`: `-d` forks after the sockets listen and points the child's stdio at /dev/null.
-    private static func launch(_ daemon: String, pidFile: String) throws {
-        let result = try Command.run(Command.closingInheritedDescriptors([daemon, "-d", "-p", pidFile]),
-                                     timeoutSeconds: 60)
+    private static func launch(_ daemon: String, pidFile: String) async throws {
+        try await offPool { try Self.launchBlocking(daemon, pidFile: pidFile) }
+    }
+
+    private static func launchBlocking(_ daemon: String, pidFile: String) throws {
+        let result = try Command.runBlocking(Command.closingInheritedDescriptors([daemon, "-d", "-p", pidFile]),
+                                             timeoutSeconds: 60)
         guard result.status == 0 else {
             throw QEMULab.LabError(message: "\(daemon) -d failed: \(result)")
         }
@@ -163,9 +177,15 @@ final class TestLibvirtd: Sendable {
     }
 
     /// Runs `virsh -c qemu:///system <arguments>` (read-write unless `arguments` starts with `-r`).
-    static func virsh(_ arguments: [String], timeoutSeconds: Int = 60) throws -> Command.Result {
-        try Command.run(["/usr/bin/virsh", "-c", Self.uri] + arguments, environment: ["LC_ALL": "C"],
-                        timeoutSeconds: timeoutSeconds)
+    static func virsh(_ arguments: [String], timeoutSeconds: Int = 60) async throws -> Command.Result {
+        try await Command.run(["/usr/bin/virsh", "-c", Self.uri] + arguments, environment: ["LC_ALL": "C"],
+                              timeoutSeconds: timeoutSeconds)
+    }
+
+    /// ``virsh(_:timeoutSeconds:)`` holding the calling thread, for clean-up that cannot suspend.
+    static func virshBlocking(_ arguments: [String], timeoutSeconds: Int = 60) throws -> Command.Result {
+        try Command.runBlocking(["/usr/bin/virsh", "-c", Self.uri] + arguments, environment: ["LC_ALL": "C"],
+                                timeoutSeconds: timeoutSeconds)
     }
 
     private static func socketAnswers(_ path: String) -> Bool {
@@ -211,7 +231,7 @@ struct TestLibvirtDomain: Sendable {
             try domain.xml(memoryMiB: memoryMiB, statsPeriodSeconds: statsPeriodSeconds)
                 .write(toFile: directory + "/domain.xml", atomically: true, encoding: .utf8)
             for command in [["define", directory + "/domain.xml"], ["start", name]] {
-                let result = try TestLibvirtd.virsh(command, timeoutSeconds: 120)
+                let result = try await TestLibvirtd.virsh(command, timeoutSeconds: 120)
                 guard result.status == 0 else {
                     throw QEMULab.LabError(message: "virsh \(command.joined(separator: " ")): \(result)")
                 }
@@ -235,8 +255,8 @@ struct TestLibvirtDomain: Sendable {
     /// Destroys and undefines the domain and removes its files; errors are ignored (it may never have started).
     /// Synchronous, for `defer`.
     func remove() {
-        _ = try? TestLibvirtd.virsh(["destroy", self.name], timeoutSeconds: 60)
-        _ = try? TestLibvirtd.virsh(["undefine", self.name], timeoutSeconds: 60)
+        _ = try? TestLibvirtd.virshBlocking(["destroy", self.name], timeoutSeconds: 60)
+        _ = try? TestLibvirtd.virshBlocking(["undefine", self.name], timeoutSeconds: 60)
         try? FileManager.default.removeItem(atPath: self.directory)
     }
 

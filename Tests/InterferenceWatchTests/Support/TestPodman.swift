@@ -32,7 +32,12 @@ struct TestPodman: Sendable {
     /// Output goes to files and podman runs through ``Command/closingInheritedDescriptors(_:)``: `podman run
     /// --detach` leaves conmon running with every descriptor podman inherited, which would keep pipes (and the
     /// descriptor Foundation's `Process` watches for the exit) open for the container's whole life.
-    func run(_ arguments: [String], timeoutSeconds: Int = 120) throws -> Command.Result {
+    func run(_ arguments: [String], timeoutSeconds: Int = 120) async throws -> Command.Result {
+        try await offPool { try self.runBlocking(arguments, timeoutSeconds: timeoutSeconds) }
+    }
+
+    /// ``run(_:timeoutSeconds:)`` holding the calling thread, for clean-up that cannot suspend.
+    func runBlocking(_ arguments: [String], timeoutSeconds: Int = 120) throws -> Command.Result {
         let command = Command.closingInheritedDescriptors([
             "/usr/bin/timeout", "--kill-after=10", "\(timeoutSeconds)", Self.podman,
             "--root", self.directory + "/storage", "--runroot", self.directory + "/run", "--tmpdir", self.directory + "/tmp",
@@ -63,7 +68,7 @@ struct TestPodman: Sendable {
     }
 
     /// Imports a rootfs of busybox-static (no registry): `podman import` of a tar made here.
-    func importImage() throws {
+    func importImage() async throws {
         let rootfs = self.directory + "/rootfs"
         try FileManager.default.copyItem(atPath: "/bin/busybox", toPath: rootfs + "/bin/busybox")
         for applet in ["sh", "head", "sleep", "cat"] {
@@ -72,9 +77,9 @@ struct TestPodman: Sendable {
         for directory in ["dev", "proc", "sys", "tmp"] {
             try FileManager.default.createDirectory(atPath: rootfs + "/" + directory, withIntermediateDirectories: true)
         }
-        let tar = try Command.run(["tar", "-C", rootfs, "-cf", self.directory + "/rootfs.tar", "."])
+        let tar = try await Command.run(["tar", "-C", rootfs, "-cf", self.directory + "/rootfs.tar", "."])
         guard tar.status == 0 else { throw QEMULab.LabError(message: "tar: \(tar)") }
-        let imported = try self.run(["import", "--quiet", self.directory + "/rootfs.tar", self.image])
+        let imported = try await self.run(["import", "--quiet", self.directory + "/rootfs.tar", self.image])
         guard imported.status == 0 else { throw QEMULab.LabError(message: "podman import: \(imported)") }
     }
 
@@ -82,8 +87,8 @@ struct TestPodman: Sendable {
     ///
     /// No network (nothing to reach, and no CNI bridge or firewall rules). `--ulimit`: podman otherwise raises
     /// `RLIMIT_NOFILE`/`RLIMIT_NPROC` above this sandbox's hard limits and runc's init fails with EPERM.
-    func startContainer(name: String, script: String) throws -> String {
-        let result = try self.run(["run", "--detach", "--name", name, "--network", "none",
+    func startContainer(name: String, script: String) async throws -> String {
+        let result = try await self.run(["run", "--detach", "--name", name, "--network", "none",
                                    "--ulimit", "nofile=1024:1024", "--ulimit", "nproc=1024:1024",
                                    self.image, "sh", "-c", script])
         let id = result.stdout.trimmingCharacters(in: .whitespacesAndNewlines)
@@ -94,8 +99,8 @@ struct TestPodman: Sendable {
     /// Removes every container and image, podman's empty `/libpod_parent` cgroups and the directory. Errors are
     /// ignored (a failed test may have made none of them). Synchronous, for `defer`.
     func remove() {
-        _ = try? self.run(["rm", "--all", "--force", "--time", "0"])
-        _ = try? self.run(["rmi", "--all", "--force"])
+        _ = try? self.runBlocking(["rm", "--all", "--force", "--time", "0"])
+        _ = try? self.runBlocking(["rmi", "--all", "--force"])
         if let controllers = try? FileManager.default.contentsOfDirectory(atPath: "/sys/fs/cgroup") {
             for controller in controllers {
                 // rmdir only succeeds on an empty cgroup: another podman's containers keep theirs.
@@ -108,7 +113,7 @@ struct TestPodman: Sendable {
         for line in mounts.split(separator: "\n") {
             let fields = line.split(separator: " ")
             if fields.count > 1, fields[1].hasPrefix(self.directory + "/") {
-                _ = try? Command.run(["umount", "--lazy", String(fields[1])])
+                _ = try? Command.runBlocking(["umount", "--lazy", String(fields[1])])
             }
         }
         try? FileManager.default.removeItem(atPath: self.directory)

@@ -46,7 +46,7 @@ struct VMDaemonTests {
               guest_stats_interval: 1
             """)
         let dead = tree.root + "/gone/dead.sock"
-        let daemon = try DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--qmp.socket", dead,
+        let daemon = try await DaemonProcess(arguments: ["--config", tree.root + "/config.yaml", "--qmp.socket", dead,
                                                    "--collection.interval", "1s"])
         defer { daemon.stop() }
 
@@ -122,7 +122,7 @@ struct VMDaemonTests {
 
     @Test(.enabled(if: VirshRunner().isAvailable, "virsh not installed (apt-get install libvirt-clients)"))
     func readsLibvirtTestDriver() async throws {
-        let daemon = try DaemonProcess(arguments: ["--libvirt.uri", "test:///default", "--collection.interval", "1s"])
+        let daemon = try await DaemonProcess(arguments: ["--libvirt.uri", "test:///default", "--collection.interval", "1s"])
         defer { daemon.stop() }
         let vm = ["vm": "test"]
         let metrics = try await Self.scrape(daemon, forUpTo: 30) {
@@ -141,7 +141,7 @@ struct VMDaemonTests {
     }
 
     @Test func deadSocketIsDownAndTheScrapeAnswers() async throws {
-        let daemon = try DaemonProcess(arguments: ["--qmp.socket", "/nonexistent/iw-test/dead.sock",
+        let daemon = try await DaemonProcess(arguments: ["--qmp.socket", "/nonexistent/iw-test/dead.sock",
                                                    "--collection.interval", "1s"])
         defer { daemon.stop() }
         // The daemon reads every VM once before its first sweep, so the very first scrape must carry the dead VM.
@@ -153,7 +153,7 @@ struct VMDaemonTests {
     }
 
     @Test func noVMSourceNoVMCollector() async throws {
-        let daemon = try DaemonProcess(arguments: ["--qmp.socket", "/nonexistent/x.sock", "--no-collector.vm"])
+        let daemon = try await DaemonProcess(arguments: ["--qmp.socket", "/nonexistent/x.sock", "--no-collector.vm"])
         defer { daemon.stop() }
         let metrics = Exposition(text: try await daemon.get("/metrics").body)
         #expect(metrics.value("interferencewatch_collector_success", ["collector": "vm"]) == nil)
