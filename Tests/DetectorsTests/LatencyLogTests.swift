@@ -29,6 +29,13 @@ struct LatencyLogTests {
         func samples(group: String, from: Double, to: Double) -> [LatencySample] {
             (self.byGroup[group] ?? []).filter { $0.arrivalSeconds >= from && $0.arrivalSeconds < to }
         }
+
+        mutating func dropArrivals(after seconds: Double) {
+            for group in Array(self.byGroup.keys) {
+                let kept = self.byGroup[group]!.filter { $0.arrivalSeconds <= seconds }
+                self.byGroup[group] = kept.isEmpty ? nil : kept
+            }
+        }
     }
 
     @Test func keepsWhatTheModelKeeps() {
@@ -78,6 +85,62 @@ struct LatencyLogTests {
                 }
             }
         }
+    }
+
+    /// Times shared the way pushes and probe rounds share them (one `at` and one arrival per batch, runs that the log
+    /// keeps once), `Server-Timing` values that start only part way through, and cuts of the newest samples (a clock
+    /// stepped back): still exactly what the model keeps, bit for bit (`-0.0` and a NaN `at` included).
+    @Test func keepsWhatTheModelKeepsWithSharedTimesAndCuts() {
+        let groups = ["a", "b"], servers = ["s1", "s2", "s3", "s4"]
+        for seed in UInt64(1)...30 {
+            var random = TestRandom(seed: seed)
+            let retention = [2.0, 20, .infinity][Int(random.next() % 3)]
+            let cap = [3, 50, 4000, 100_000][Int(random.next() % 4)]
+            var log = LatencyLog(retentionSeconds: retention, maxSamplesPerGroup: cap)
+            var model = Model(retentionSeconds: retention, maxSamples: cap)
+            var clock = 1000.0
+            let timingFrom = Int(random.next() % 4000)
+            for step in 0..<5000 {
+                clock += random.next() % 3 == 0 ? 0 : random.unit() * 0.1  // some batches share the previous stamp
+                let at: Double = switch random.next() % 50 {
+                case 0: -0.0
+                case 1: .nan
+                default: random.next() % 4 == 0 ? clock - 0.5 : clock
+                }
+                let group = groups[Int(random.next() % 2)]
+                let batch = (0..<Int(1 + random.next() % 8)).map { index in
+                    LatencySample(group: group, server: servers[index % servers.count], source: .push, seconds: random.unit(),
+                                  serverSeconds: step >= timingFrom && group == "a" && random.next() % 3 != 0 ? random.unit() : nil,
+                                  outcome: random.next() % 40 == 0 ? .error("e\(step)") : .success,
+                                  atSeconds: at, recordedAtSeconds: at.isNaN || random.next() % 7 != 0 ? clock : nil)
+                }
+                log.append(contentsOf: batch)
+                for sample in batch { model.append(sample) }
+                if step % 700 == 699 {
+                    log.dropArrivals(after: clock - 1)
+                    model.dropArrivals(after: clock - 1)
+                }
+                if step % 250 == 0 || step % 700 == 699 || step == 4999 {
+                    for group in groups {
+                        let from = clock - 3 * random.unit(), to = clock + 1
+                        Self.expectSame(log.samples(group: group, from: from, to: to), model.samples(group: group, from: from, to: to),
+                                        "seed \(seed) step \(step) group \(group)")
+                        Self.expectSame(log.samples(group: group, from: -.infinity, to: .infinity), model.byGroup[group] ?? [],
+                                        "seed \(seed) step \(step) group \(group) (all)")
+                    }
+                }
+            }
+        }
+    }
+
+    /// Equal samples, with the times compared by bit pattern (NaN is not equal to itself, and `-0.0 == 0`).
+    static func expectSame(_ a: [LatencySample], _ b: [LatencySample], _ context: String) {
+        let bits = { (samples: [LatencySample]) in
+            samples.map { [$0.atSeconds.bitPattern, $0.recordedAtSeconds?.bitPattern ?? 1, $0.seconds.bitPattern,
+                            $0.serverSeconds?.bitPattern ?? 1] }
+        }
+        let text = { (samples: [LatencySample]) in samples.map { "\($0.server) \($0.outcome) \($0.source)" } }
+        #expect(a.count == b.count && bits(a) == bits(b) && text(a) == text(b), "\(context): \(a.count) against \(b.count)")
     }
 
     @Test func appendingAtTheCapDoesNotGrowTheLog() {

@@ -8,10 +8,12 @@
 /// sweeps through ``recordForwardStep(_:atSeconds:)``) does not age the samples from before it, so a detection
 /// window open across the step still holds them.
 ///
-/// Stored compactly: 40 bytes a sample (server names interned per group, an error's reason on the side) instead of
-/// a 104-byte ``LatencySample``, since a group pushed at 5,000 samples a second keeps its whole cap of them. The
-/// oldest samples are dropped by moving a start index, and the storage is compacted once an eighth of it is dead,
-/// so appending at the cap costs a constant amount per sample instead of moving every kept sample.
+/// Stored compactly, since a group pushed at 5,000 samples a second keeps its whole cap of them: 16 bytes a sample
+/// (24 once the group has a `Server-Timing` value) instead of a 104-byte ``LatencySample``. Server names are
+/// interned per group, an error's reason kept on the side, and the times (`at` and arrival) once per run of samples
+/// that share them (``ValueRuns``): a push batch or a probe round. The oldest samples are dropped by moving a start
+/// index, and the storage is compacted once an eighth of it is dead, so appending at the cap costs a constant amount
+/// per sample instead of moving every kept sample.
 public struct LatencyLog: Sendable, Equatable {
     /// How far back, from the newest arrival of a group, samples are kept.
     public let retentionSeconds: Double
@@ -114,7 +116,7 @@ public struct LatencyLog: Sendable, Equatable {
         Array(self.window(group: group, from: from, to: to))
     }
 
-    /// The same samples as ``samples(group:from:to:)``, kept compact (40 bytes each) and made into
+    /// The same samples as ``samples(group:from:to:)``, kept compact (16 to 24 bytes each) and made into
     /// ``LatencySample``s only as they are read: a detection window of a group pushed at 5,000 a second holds
     /// 150,000 of them.
     public func window(group: String, from: Double, to: Double) -> Window {
@@ -126,15 +128,24 @@ public struct LatencyLog: Sendable, Equatable {
     public struct Window: RandomAccessCollection, Sendable {
         fileprivate let group: String
         fileprivate var entries: [GroupLog.Entry] = []
+        /// Empty, or one per entry.
+        fileprivate var serverSeconds: [Double] = []
+        /// By index in `entries`.
+        fileprivate var atTimes = ValueRuns()
+        fileprivate var recordedTimes = ValueRuns()
         fileprivate var servers: [String] = []
         /// Error reasons by index in `entries`.
         fileprivate var reasons: [Int: String] = [:]
 
         fileprivate init(group: String) { self.group = group }
 
-        fileprivate init(group: String, entries: [GroupLog.Entry], servers: [String], reasons: [Int: String]) {
+        fileprivate init(group: String, entries: [GroupLog.Entry], serverSeconds: [Double], atTimes: ValueRuns,
+                         recordedTimes: ValueRuns, servers: [String], reasons: [Int: String]) {
             self.group = group
             self.entries = entries
+            self.serverSeconds = serverSeconds
+            self.atTimes = atTimes
+            self.recordedTimes = recordedTimes
             self.servers = servers
             self.reasons = reasons
         }
@@ -152,9 +163,10 @@ public struct LatencyLog: Sendable, Equatable {
             }
             return LatencySample(
                 group: self.group, server: self.servers[Int(entry.server)], source: GroupLog.source(entry.flags & 3),
-                seconds: entry.seconds, serverSeconds: entry.flags & GroupLog.Entry.hasServerSeconds != 0 ? entry.serverSeconds : nil,
-                outcome: outcome, atSeconds: entry.atSeconds,
-                recordedAtSeconds: entry.flags & GroupLog.Entry.hasRecorded != 0 ? entry.recordedAtSeconds : nil)
+                seconds: entry.seconds,
+                serverSeconds: entry.flags & GroupLog.Entry.hasServerSeconds != 0 ? self.serverSeconds[position] : nil,
+                outcome: outcome, atSeconds: self.atTimes.value(at: position),
+                recordedAtSeconds: entry.flags & GroupLog.Entry.hasRecorded != 0 ? self.recordedTimes.value(at: position) : nil)
         }
     }
 
@@ -172,25 +184,28 @@ public struct LatencyLog: Sendable, Equatable {
 }
 
 /// One group's samples: `entries[start...]` are live, in arrival order.
+///
+/// Entry `i` is sample number `dropped + i - start` counted from the log's beginning; the side tables (times,
+/// reasons) are keyed by that sequence number, so dropping from the front moves nothing in them.
 fileprivate struct GroupLog: Sendable {
-    /// A sample without its group; 40 bytes.
+    /// A sample without its group and its times; 16 bytes.
     struct Entry: Sendable {
         var seconds: Double
-        var serverSeconds: Double
-        var atSeconds: Double
-        var recordedAtSeconds: Double
         /// Index into `servers`.
         var server: UInt32
         /// Source (2 bits), outcome (2 bits: success, timeout, error), has server seconds, has recorded time.
         var flags: UInt32
-
-        var arrivalSeconds: Double { self.flags & Self.hasRecorded != 0 ? self.recordedAtSeconds : self.atSeconds }
 
         static let hasServerSeconds: UInt32 = 1 << 4
         static let hasRecorded: UInt32 = 1 << 5
     }
 
     private(set) var entries: [Entry] = []
+    /// `Server-Timing` seconds, one per entry once any sample of the group had one (empty until then).
+    private var serverSeconds: [Double] = []
+    /// `atSeconds` of every sample, and `recordedAtSeconds` of those that have one, by sequence number.
+    private var atTimes = ValueRuns()
+    private var recordedTimes = ValueRuns()
     private var start = 0
     /// Samples dropped from the front since the log began: `dropped + i` is entry `start + i`'s sequence number.
     private var dropped = 0
@@ -201,10 +216,20 @@ fileprivate struct GroupLog: Sendable {
 
     var count: Int { self.entries.count - self.start }
 
+    private func sequence(_ index: Int) -> Int { self.dropped + index - self.start }
+
+    /// When entry `index` arrived: its recorded time, else its `at`.
+    private func arrivalSeconds(_ index: Int) -> Double {
+        let sequence = self.sequence(index)
+        return self.entries[index].flags & Entry.hasRecorded != 0
+            ? self.recordedTimes.value(at: sequence) : self.atTimes.value(at: sequence)
+    }
+
     mutating func append(_ sample: LatencySample, retentionSeconds: Double, maxSamples: Int, forwardSteps: ForwardClockSteps) {
         var sample = sample
-        if let last = self.entries.last, self.count > 0, last.arrivalSeconds > sample.arrivalSeconds {
-            sample.recordedAtSeconds = last.arrivalSeconds
+        if self.count > 0 {
+            let last = self.arrivalSeconds(self.entries.count - 1)
+            if last > sample.arrivalSeconds { sample.recordedAtSeconds = last }
         }
         let server: UInt32
         if let known = self.serverIndex[sample.server] {
@@ -214,22 +239,32 @@ fileprivate struct GroupLog: Sendable {
             self.servers.append(sample.server)
             self.serverIndex[sample.server] = server
         }
+        let sequence = self.dropped + self.count
         var flags = UInt32(Self.sourceCode(sample.source))
         switch sample.outcome {
         case .success: break
         case .timeout: flags |= 1 << 2
         case .error(let reason):
             flags |= 2 << 2
-            self.reasons[self.dropped + self.count] = reason
+            self.reasons[sequence] = reason
         }
-        if sample.serverSeconds != nil { flags |= Entry.hasServerSeconds }
-        if sample.recordedAtSeconds != nil { flags |= Entry.hasRecorded }
-        self.entries.append(Entry(seconds: sample.seconds, serverSeconds: sample.serverSeconds ?? 0, atSeconds: sample.atSeconds,
-                                  recordedAtSeconds: sample.recordedAtSeconds ?? 0, server: server, flags: flags))
+        if let serverSeconds = sample.serverSeconds {
+            flags |= Entry.hasServerSeconds
+            if self.serverSeconds.isEmpty { self.serverSeconds = Array(repeating: 0, count: self.entries.count) }
+            self.serverSeconds.append(serverSeconds)
+        } else if !self.serverSeconds.isEmpty {
+            self.serverSeconds.append(0)
+        }
+        self.atTimes.append(sample.atSeconds, at: sequence)
+        if let recorded = sample.recordedAtSeconds {
+            flags |= Entry.hasRecorded
+            self.recordedTimes.append(recorded, at: sequence)
+        }
+        self.entries.append(Entry(seconds: sample.seconds, server: server, flags: flags))
         // Older than retention by the time that passed, not by the wall clock's distance (``ForwardClockSteps``).
         let cutoff = forwardSteps.isEmpty ? sample.arrivalSeconds - retentionSeconds
             : forwardSteps.cutoff(ageSeconds: retentionSeconds, nowSeconds: sample.arrivalSeconds)
-        if self.count > maxSamples || self.entries[self.start].arrivalSeconds < cutoff {
+        if self.count > maxSamples || self.arrivalSeconds(self.start) < cutoff {
             var drop = self.firstIndex(arrivedAtOrAfter: cutoff) - self.start
             drop = max(drop, self.count - maxSamples)
             if drop > 0 { self.dropFront(drop) }
@@ -239,22 +274,29 @@ fileprivate struct GroupLog: Sendable {
     func window(group: String, from: Double, to: Double) -> LatencyLog.Window {
         let lower = self.firstIndex(arrivedAtOrAfter: from), upper = self.firstIndex(arrivedAtOrAfter: to)
         guard lower < upper else { return LatencyLog.Window(group: group) }
+        let first = self.sequence(lower), end = self.sequence(upper)
         var reasons: [Int: String] = [:]
         if !self.reasons.isEmpty {
-            let first = self.dropped + lower - self.start
-            for (sequence, reason) in self.reasons where sequence >= first && sequence < first + upper - lower {
+            for (sequence, reason) in self.reasons where sequence >= first && sequence < end {
                 reasons[sequence - first] = reason
             }
         }
-        return LatencyLog.Window(group: group, entries: Array(self.entries[lower..<upper]), servers: self.servers, reasons: reasons)
+        return LatencyLog.Window(
+            group: group, entries: Array(self.entries[lower..<upper]),
+            serverSeconds: self.serverSeconds.isEmpty ? [] : Array(self.serverSeconds[lower..<upper]),
+            atTimes: self.atTimes.slice(from: first, to: end), recordedTimes: self.recordedTimes.slice(from: first, to: end),
+            servers: self.servers, reasons: reasons)
     }
 
     /// Drops the samples that arrived after `seconds` (the newest ones: a clock stepped back left them in its future).
     mutating func dropArrivals(after seconds: Double) {
         let cut = self.firstIndex(arrivedAtOrAfter: seconds.nextUp)  // the first arrival later than `seconds`
         guard cut < self.entries.count else { return }
-        let firstDroppedSequence = self.dropped + cut - self.start
+        let firstDroppedSequence = self.sequence(cut)
         self.entries.removeSubrange(cut...)
+        if !self.serverSeconds.isEmpty { self.serverSeconds.removeSubrange(cut...) }
+        self.atTimes.drop(from: firstDroppedSequence)
+        self.recordedTimes.drop(from: firstDroppedSequence)
         if !self.reasons.isEmpty { self.reasons = self.reasons.filter { $0.key < firstDroppedSequence } }
     }
 
@@ -263,7 +305,7 @@ fileprivate struct GroupLog: Sendable {
         var low = self.start, high = self.entries.count
         while low < high {
             let mid = (low + high) / 2
-            if self.entries[mid].arrivalSeconds >= seconds { high = mid } else { low = mid + 1 }
+            if self.arrivalSeconds(mid) >= seconds { high = mid } else { low = mid + 1 }
         }
         return low
     }
@@ -272,10 +314,13 @@ fileprivate struct GroupLog: Sendable {
         self.start += count
         self.dropped += count
         // Compact once an eighth is dead (and at least a few thousand entries): each move of the live entries is
-        // paid for by the appends that made that much dead space. Reasons of dropped errors go at the same time.
+        // paid for by the appends that made that much dead space. The side tables shed what went at the same time.
         if self.start == self.entries.count || (self.start >= 4096 && self.start * 8 >= self.entries.count) {
             self.entries.removeFirst(self.start)
+            if !self.serverSeconds.isEmpty { self.serverSeconds.removeFirst(self.start) }
             self.start = 0
+            self.atTimes.drop(before: self.dropped)
+            self.recordedTimes.drop(before: self.dropped)
             if !self.reasons.isEmpty { self.reasons = self.reasons.filter { $0.key >= self.dropped } }
         }
     }
