@@ -4,7 +4,34 @@ struct WindowRecord: Sendable, Equatable, Codable {
         var workload: String?
         /// Median latency (may be `+infinity`); `nil` when the server had no request.
         var median: Double?
-        var signals: WorkloadSignals
+        /// Out of line, and not kept at all when every signal is absent (a server with no workload): the detector
+        /// keeps 120 windows of every server, and inline, the 15 optional signals were 240 of the 272 bytes each one
+        /// took, most of a window's record, growing for the first hour.
+        private var boxed: [WorkloadSignals]
+        var signals: WorkloadSignals { self.boxed.first ?? WorkloadSignals() }
+
+        init(workload: String?, median: Double?, signals: WorkloadSignals) {
+            self.workload = workload
+            self.median = median
+            self.boxed = signals == WorkloadSignals() ? [] : [signals]
+        }
+
+        // The stored form is unchanged: `signals` is always written, as before.
+        private enum CodingKeys: String, CodingKey { case workload, median, signals }
+
+        init(from decoder: any Decoder) throws {
+            let container = try decoder.container(keyedBy: CodingKeys.self)
+            self.init(workload: try container.decodeIfPresent(String.self, forKey: .workload),
+                      median: try container.decodeIfPresent(Double.self, forKey: .median),
+                      signals: try container.decode(WorkloadSignals.self, forKey: .signals))
+        }
+
+        func encode(to encoder: any Encoder) throws {
+            var container = encoder.container(keyedBy: CodingKeys.self)
+            try container.encodeIfPresent(self.workload, forKey: .workload)
+            try container.encodeIfPresent(self.median, forKey: .median)
+            try container.encode(self.signals, forKey: .signals)
+        }
     }
 
     var startSeconds: Double
