@@ -145,7 +145,7 @@ struct CalibrateCommand: AsyncParsableCommand {
             return
         }
         // SIGINT and SIGTERM release the allocators at once; the loop then reports what it measured.
-        var signals: [DispatchSourceSignal] = []
+        var signals: [any DispatchSourceSignal] = []
         for number in [SIGINT, SIGTERM] {
             signal(number, SIG_IGN)
             let source = DispatchSource.makeSignalSource(signal: number, queue: .global())

@@ -157,12 +157,17 @@ final class LatencyRecorder: Sendable {
     private func observe(_ sample: LatencySample, in histograms: inout [SeriesKey: Histogram]) {
         guard sample.seconds.isFinite, sample.seconds >= 0 else { return }
         let key = SeriesKey(group: sample.group, server: sample.server, source: sample.source)
-        var h = histograms[key] ?? Histogram(counts: Array(repeating: 0, count: self.bucketsSeconds.count + 1))
         // `le` is inclusive: a value equal to a bound belongs to that bucket.
         let index = BinarySearch.firstIndex(in: self.bucketsSeconds) { $0 >= sample.seconds }
-        h.counts[index] += 1
-        h.sum += sample.seconds
-        h.count += 1
-        histograms[key] = h
+        let buckets = self.bucketsSeconds.count + 1
+        // Updated in place: a copy out and back in made the counts array a fresh allocation for every sample,
+        // 5,000 a second under the recorder's lock at the push limit.
+        Self.add(sample.seconds, bucket: index, to: &histograms[key, default: Histogram(counts: Array(repeating: 0, count: buckets))])
+    }
+
+    private static func add(_ seconds: Double, bucket: Int, to histogram: inout Histogram) {
+        histogram.counts[bucket] += 1
+        histogram.sum += seconds
+        histogram.count += 1
     }
 }
