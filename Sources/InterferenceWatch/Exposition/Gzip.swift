@@ -24,26 +24,13 @@ enum Gzip {
         guard status == Z_OK else { throw GzipError(code: status) }
         defer { deflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: max(4096, input.count / 8))
-        var produced = 0
         status = input.withUnsafeBufferPointer { source in
             // zlib's `next_in` is not const, but deflate never writes through it.
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress)
             stream.avail_in = UInt32(source.count)
-            while true {
-                if produced == output.count { output += [UInt8](repeating: 0, count: output.count) }
-                let code = output.withUnsafeMutableBufferPointer { destination in
-                    stream.next_out = destination.baseAddress! + produced
-                    stream.avail_out = UInt32(destination.count - produced)
-                    let code = deflate(&stream, Z_FINISH)
-                    produced = destination.count - Int(stream.avail_out)
-                    return code
-                }
-                // Z_OK or Z_BUF_ERROR with the output full: more room, then go on.
-                if code == Z_STREAM_END || (code != Z_OK && code != Z_BUF_ERROR) || produced < output.count { return code }
-            }
+            return Self.run(&stream, into: &output) { deflate(&$0, Z_FINISH) }
         }
         guard status == Z_STREAM_END else { throw GzipError(code: status) }
-        output.removeLast(output.count - produced)
         return output
     }
 
@@ -54,25 +41,36 @@ enum Gzip {
         guard status == Z_OK else { throw GzipError(code: status) }
         defer { inflateEnd(&stream) }
         var output = [UInt8](repeating: 0, count: max(sizeHint, input.readableBytes * 4, 4096))
-        var produced = 0
         status = input.withUnsafeReadableBytes { source in
             stream.next_in = UnsafeMutablePointer(mutating: source.baseAddress?.assumingMemoryBound(to: UInt8.self))
             stream.avail_in = UInt32(source.count)
-            while true {
-                if produced == output.count { output += [UInt8](repeating: 0, count: output.count) }
-                let code = output.withUnsafeMutableBufferPointer { destination in
-                    stream.next_out = destination.baseAddress! + produced
-                    stream.avail_out = UInt32(destination.count - produced)
-                    let code = inflate(&stream, Z_NO_FLUSH)
-                    produced = destination.count - Int(stream.avail_out)
-                    return code
-                }
-                if code != Z_OK { return code }
-            }
+            return Self.run(&stream, into: &output) { inflate(&$0, Z_NO_FLUSH) }
         }
         guard status == Z_STREAM_END else { throw GzipError(code: status) }
-        output.removeLast(output.count - produced)
         return output
+    }
+
+    /// Calls `step` (deflate or inflate of the stream's input) with the rest of `output` as room, doubling `output`
+    /// whenever a call filled it, until a call ends with room to spare or fails. Returns that call's code, with
+    /// `output` cut to what was produced.
+    private static func run(_ stream: inout z_stream, into output: inout [UInt8],
+                            _ step: (inout z_stream) -> Int32) -> Int32 {
+        var produced = 0
+        while true {
+            if produced == output.count { output += [UInt8](repeating: 0, count: output.count) }
+            let code = output.withUnsafeMutableBufferPointer { destination in
+                stream.next_out = destination.baseAddress! + produced
+                stream.avail_out = UInt32(destination.count - produced)
+                let code = step(&stream)
+                produced = destination.count - Int(stream.avail_out)
+                return code
+            }
+            // Z_OK or Z_BUF_ERROR with the output full: more room, then go on; Z_OK with input left: go on.
+            if (code == Z_OK || code == Z_BUF_ERROR) && produced == output.count { continue }
+            if code == Z_OK && stream.avail_in > 0 { continue }
+            output.removeLast(output.count - produced)
+            return code
+        }
     }
 
     /// Whether an `Accept-Encoding` value accepts gzip (present, and not with `q=0`).

@@ -38,8 +38,9 @@ struct GzipTests {
         if kind.hasSuffix("noise") { #expect(compressed.count > input.count / 8) }  // the buffer grew
         let inflated = try Gzip.decompress(ByteBuffer(bytes: compressed), sizeHint: input.count)
         #expect(inflated == input)
-        let external = try HTTPRoutesTests.gunzip(compressed)
-        #expect(Array(external.utf8) == input || kind.hasSuffix("noise"))  // noise is not UTF-8 text
+        if !kind.hasSuffix("noise") {  // noise is not UTF-8 text: gzipAcceptsIncompressibleOutput checks it with gzip(1)
+            #expect(Array(try HTTPRoutesTests.gunzip(compressed).utf8) == input)
+        }
     }
 
     /// Independent of our inflate for bytes that are not text: `gzip -t` accepts the stream and `gzip -l` counts
