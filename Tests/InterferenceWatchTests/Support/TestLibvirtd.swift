@@ -105,7 +105,7 @@ final class TestLibvirtd: Sendable {
             try Self.launchBlocking(Self.libvirtd, pidFile: pidFile)
         }
         let deadline = Date().addingTimeInterval(seconds)
-        while try Self.virshBlocking(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status != 0 {
+        while try Self.virshBlocking(Self.readinessCheck, timeoutSeconds: 10).status != 0 {
             guard Date() < deadline else {
                 throw QEMULab.LabError(message: "libvirtd did not answer on \(Self.uri) within \(seconds) s")
             }
@@ -133,8 +133,10 @@ final class TestLibvirtd: Sendable {
     /// `true` when the qemu driver answers a read-only `virsh list` (libvirtd serves no call before its drivers are
     /// up). Not `virsh version`: asking for QEMU's version makes libvirt probe QEMU again, which here takes seconds
     /// every time (see ``start()``).
+    private static let readinessCheck = ["-r", "list", "--all", "--name"]
+
     private static func answers() async throws -> Bool {
-        try await Self.virsh(["-r", "list", "--all", "--name"], timeoutSeconds: 10).status == 0
+        try await Self.virsh(Self.readinessCheck, timeoutSeconds: 10).status == 0
     }
 
     /// Starts `daemon -d -p pidFile`: `-d` forks after the sockets listen and points the child's stdio at /dev/null.
