@@ -37,6 +37,17 @@ struct BenchCommand: ParsableCommand {
         let renderStart = Self.cpuSeconds()
         for _ in 0..<self.renders { bytes = renderer.render(snapshot) }
         let renderCPU = (Self.cpuSeconds() - renderStart) / Double(self.renders)
+        // The render in two parts, to tell where its cost grows with the cgroup count: building the families, and
+        // writing their bytes into a buffer reserved from the previous size (as the /metrics route does).
+        var families = renderer.families(for: snapshot)
+        let familiesStart = Self.cpuSeconds()
+        for _ in 0..<self.renders { families = renderer.families(for: snapshot) }
+        let familiesCPU = (Self.cpuSeconds() - familiesStart) / Double(self.renders)
+        let writeStart = Self.cpuSeconds()
+        for _ in 0..<self.renders {
+            bytes = ExpositionWriter.render(families, reservingCapacity: bytes.count + bytes.count / 16)
+        }
+        let writeCPU = (Self.cpuSeconds() - writeStart) / Double(self.renders)
         let series = bytes.split(separator: UInt8(ascii: "\n")).filter { $0.first != UInt8(ascii: "#") }.count
         // The advice takes every sweep too: its cost per sweep beside the sweep's, and the size of what it stores.
         var advisor = MinimumHostMemoryAdvisor()
@@ -56,6 +67,7 @@ struct BenchCommand: ParsableCommand {
         let rss = status.split(separator: "\n").first { $0.hasPrefix("VmHWM:") }.map { $0.dropFirst(6).trimmingCharacters(in: .whitespaces) } ?? "?"
         print("workloads=\(snapshot.workloads.count) series=\(series) exposition_bytes=\(bytes.count) open_files=\(reader.openFileCount)")
         print(String(format: "sweep_cpu_ms=%.3f render_cpu_ms=%.3f peak_rss=%@", sweepCPU * 1000, renderCPU * 1000, rss))
+        print(String(format: "render_families_cpu_ms=%.3f render_write_cpu_ms=%.3f", familiesCPU * 1000, writeCPU * 1000))
         print(String(format: "advice_record_cpu_ms=%.3f advice_recommend_cpu_ms=%.3f advice_state_bytes=%d advice_over_sweep=%.3f",
                      adviceCPU * 1000, recommendCPU * 1000, stateBytes, sweepCPU > 0 ? adviceCPU / sweepCPU : 0))
     }

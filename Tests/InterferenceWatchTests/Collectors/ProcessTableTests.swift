@@ -23,8 +23,7 @@ struct ProcessTableTests {
 
     /// SIGKILL: children spawned from test worker threads inherit a mask that blocks SIGTERM.
     private func stop(_ process: Process) {
-        kill(process.processIdentifier, SIGKILL)
-        process.waitUntilExit()
+        process.signalAndReap(SIGKILL)
     }
 
     @Test func findsAStartedProcessWithCommandLineAndCgroup() throws {

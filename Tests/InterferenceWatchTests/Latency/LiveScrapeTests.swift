@@ -37,9 +37,7 @@ struct LiveScrapeTests {
         }
 
         func kill() {
-            guard self.process.isRunning else { return }
-            Glibc.kill(self.process.processIdentifier, SIGKILL)
-            self.process.waitUntilExit()
+            self.process.signalAndReap(SIGKILL)
         }
 
         deinit { self.kill() }
@@ -110,7 +108,7 @@ struct LiveScrapeTests {
         let scrapesAtEight = server.scrapes
         _ = await LiveCgroup.waitUntil(seconds: 30) { server.scrapes > scrapesAtEight }
         #expect(try await daemonCount() == 8, "\(daemon.log)")
-        #expect(daemon.stop() == 0)
+        #expect(await daemon.stopped() == 0)
     }
 }
 

@@ -55,11 +55,9 @@ final class AlertmanagerProcess {
         return (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]) ?? []
     }
 
+    /// SIGTERM; the exit is waited for off the pool (``Process/signalAndReap(_:then:)``).
     func stop() {
-        if self.process.isRunning {
-            self.process.terminate()
-            self.process.waitUntilExit()
-        }
+        self.process.signalAndReap()
     }
 
     deinit {
