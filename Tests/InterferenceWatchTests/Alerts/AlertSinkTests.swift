@@ -17,11 +17,7 @@ struct AlertSinkTests {
     }
 
     /// HMAC-SHA256 by Python's standard library: an implementation independent of the daemon's.
-    static func pythonSignature(_ body: Data, secret: String) async throws -> String {
-        try await offPool { try Self.pythonSignatureBlocking(body, secret: secret) }
-    }
-
-    private static func pythonSignatureBlocking(_ body: Data, secret: String) throws -> String {
+    static func pythonSignature(_ body: Data, secret: String) throws -> String {
         let process = Process()
         process.executableURL = URL(fileURLWithPath: "/usr/bin/python3")
         process.arguments = ["-c", "import hmac,hashlib,sys; print('sha256=' + hmac.new(sys.argv[1].encode(), sys.stdin.buffer.read(), hashlib.sha256).hexdigest())", secret]
@@ -49,7 +45,7 @@ struct AlertSinkTests {
         #expect(arrived)
         #expect(receiver.attempts == 4, "attempts \(receiver.attempts)")
         let delivered = try #require(receiver.received.first)
-        #expect(delivered.headers["x-interferencewatch-signature"] == (try await Self.pythonSignature(delivered.body, secret: "s3cret")))
+        #expect(delivered.headers["x-interferencewatch-signature"] == (try Self.pythonSignature(delivered.body, secret: "s3cret")))
         let json = try #require(delivered.json)
         #expect(json["status"] as? String == "firing")
         #expect((json["alert"] as? [String: Any])?["labels"] as? [String: String] == ["alertname": "Test", "severity": "warning", "host": "h"])

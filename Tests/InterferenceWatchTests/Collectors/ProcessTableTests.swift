@@ -23,7 +23,8 @@ struct ProcessTableTests {
 
     /// SIGKILL: children spawned from test worker threads inherit a mask that blocks SIGTERM.
     private func stop(_ process: Process) {
-        process.signalAndReap(SIGKILL)
+        kill(process.processIdentifier, SIGKILL)
+        process.waitUntilExit()
     }
 
     @Test func findsAStartedProcessWithCommandLineAndCgroup() throws {

@@ -106,16 +106,11 @@ extension LiveImbalanceTests {
             try self.squeezed.write("memory.limit_in_bytes", "-1")
         }
 
-        /// Stops the daemon and the receiver, returning the daemon's exit status.
-        func stopped() async -> Int32 {
+        /// Stops the daemon (returning its exit status) and the receiver.
+        @discardableResult
+        func stop() -> Int32 {
             self.receiver.stop()
-            return await self.daemon.stopped()
-        }
-
-        /// Stops both without waiting (for `deinit`).
-        func stop() {
-            self.receiver.stop()
-            self.daemon.stop()
+            return self.daemon.stop()
         }
 
         deinit {

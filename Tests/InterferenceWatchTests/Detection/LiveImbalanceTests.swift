@@ -74,7 +74,7 @@ struct LiveImbalanceTests {
         print("live imbalance: resolved \(Int(Date().timeIntervalSince(releasedAt))) s after the release; other servers flagged: 0")
 
         // History: the episode was recorded, and `replay` of the stored run gives exactly the recorded events.
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
         let reader = HistoryReader(database: try HistoryDatabase(directory: tree.root + "/state", create: false))
         let recorded = try reader.events(from: 0, to: .infinity)
         #expect(recorded.contains { $0.change == .opened && $0.finding.server == "s2" })

@@ -68,7 +68,7 @@ struct AdviceTests {
         let estimate = try #require(advice["estimate_bytes"] as? UInt64)
         #expect(abs(sum - Double(estimate)) <= 2, "breakdown \(sum), estimate \(estimate)")
         #expect(parts.contains { $0.contains("part=\"margin\"") })
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 
     @Test func aCapacityCgroupScopesTheAdviceAndAMissingOneGivesNone() async throws {
@@ -88,7 +88,7 @@ struct AdviceTests {
             return line.components(separatedBy: "workload=\"").dropFirst().first?.components(separatedBy: "\"").first
         })
         #expect(Set(workloads.compactMap { $0["workload"] as? String }).isSubset(of: names), "\(workloads) vs \(names)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
 
         let missing = try await DaemonProcess(arguments: [
             "--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1h",

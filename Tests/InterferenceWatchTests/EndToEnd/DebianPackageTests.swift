@@ -89,7 +89,7 @@ struct DebianPackageTests {
         #expect(status.split(separator: "\n").contains { $0.hasPrefix("Uid:\t\(uid)\t") }, "\(status.prefix(400))")
         #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: storage + "/history.sqlite") })
         #expect(try FileManager.default.attributesOfItem(atPath: storage + "/history.sqlite")[.ownerAccountID] as? Int == uid)
-        #expect(await daemon.stopped() == 0, "\(daemon.log.suffix(1500))")
+        #expect(daemon.stop() == 0, "\(daemon.log.suffix(1500))")
 
         let purge = try await Command.run(["dpkg", "--purge", Self.name], timeoutSeconds: 120)
         purged = true

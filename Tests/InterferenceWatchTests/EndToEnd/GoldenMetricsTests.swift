@@ -44,7 +44,7 @@ struct GoldenMetricsTests {
 
         let lint = try Self.promtool(["check", "metrics"], input: response.body)
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 
     @Test func landingPageLinksToMetrics() async throws {

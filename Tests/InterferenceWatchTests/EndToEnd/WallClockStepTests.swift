@@ -126,7 +126,7 @@ struct WallClockStepTests {
         #expect(metrics.value("interferencewatch_clock_steps_total", ["direction": "forward"]) == 1)
         #expect((metrics.value("interferencewatch_storage_write_errors_total") ?? -1) == 0)
         pushing.cancel()
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
 
         // Each step logged once, with its direction and size.
         let lines = Self.steps(daemon)

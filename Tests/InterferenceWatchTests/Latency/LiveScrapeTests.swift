@@ -37,7 +37,9 @@ struct LiveScrapeTests {
         }
 
         func kill() {
-            self.process.signalAndReap(SIGKILL)
+            guard self.process.isRunning else { return }
+            Glibc.kill(self.process.processIdentifier, SIGKILL)
+            self.process.waitUntilExit()
         }
 
         deinit { self.kill() }
@@ -108,7 +110,7 @@ struct LiveScrapeTests {
         let scrapesAtEight = server.scrapes
         _ = await LiveCgroup.waitUntil(seconds: 30) { server.scrapes > scrapesAtEight }
         #expect(try await daemonCount() == 8, "\(daemon.log)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 }
 

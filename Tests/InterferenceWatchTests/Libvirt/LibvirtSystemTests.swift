@@ -87,7 +87,7 @@ struct LibvirtSystemTests {
         print("libvirt system test: read checks done after \(Date().timeIntervalSince(started)) s")
 
         try await Self.checkOutages(domain: domain, libvirtd: libvirtd, daemon: daemon, started: started)
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
         print("libvirt system test: done after \(Date().timeIntervalSince(started)) s")
     }
 

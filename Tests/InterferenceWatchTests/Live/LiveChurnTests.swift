@@ -186,6 +186,6 @@ struct LiveChurnTests {
             let lines = daemon.log.split(separator: "\n").filter { $0.contains("msg=\"\(message)\"") }
             #expect(lines.isEmpty, "\(lines.prefix(3))")
         }
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 }

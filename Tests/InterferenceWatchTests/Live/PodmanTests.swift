@@ -72,7 +72,7 @@ struct PodmanTests {
 
         let lint = try GoldenMetricsTests.promtool(["check", "metrics"], input: metrics.text)
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
         print("podman test: done after \(Date().timeIntervalSince(started)) s")
     }
 

@@ -46,7 +46,7 @@ struct HistoryDaemonTests {
         try await Task.sleep(for: .milliseconds(1500))  // past one flush, so the pushes are on disk
         let killedAt = Date().timeIntervalSince1970
         kill(first.process.processIdentifier, SIGKILL)
-        await first.process.exited()
+        first.process.waitUntilExit()
 
         let reader = HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
         let sweeps = try reader.sweeps(from: 0, to: .infinity)
@@ -63,7 +63,7 @@ struct HistoryDaemonTests {
             (try await Self.metric(second, "interferencewatch_storage_writes_total") ?? 0) >= 3
         }
         #expect(more)
-        await second.stopped()
+        second.stop()
         let after = try HistoryReader(database: try HistoryDatabase(directory: storage, create: false))
         #expect(try after.runs().count == 2)
         #expect(Array(try after.sweeps(from: 0, to: .infinity).prefix(sweeps.count)) == sweeps)
@@ -139,7 +139,7 @@ struct HistoryDaemonTests {
             try await Task.sleep(for: .milliseconds(Int(random.next() % 1200)))
             let before = try Self.committed(storage)
             kill(daemon.process.processIdentifier, SIGKILL)
-            await daemon.process.exited()
+            daemon.process.waitUntilExit()
             pushing.cancel()
 
             // The file is whole, and everything a reader saw committed, this run and every earlier one, is there.
@@ -155,7 +155,7 @@ struct HistoryDaemonTests {
         // A clean stop leaves no marker: the next start reports nothing, and the history is all there.
         let clean = try await Self.start(storage, config: tree.root + "/config.yaml")
         #expect(try await Self.metric(clean, "interferencewatch_storage_unclean_shutdown_detected") == 1)
-        #expect(await clean.stopped() == 0)
+        #expect(clean.stop() == 0)
         let next = try await Self.start(storage, interval: "1h", config: tree.root + "/config.yaml")
         defer { next.stop() }
         #expect(try await Self.metric(next, "interferencewatch_storage_unclean_shutdown_detected") == 0)
@@ -172,7 +172,7 @@ struct HistoryDaemonTests {
             (try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds") ?? 0) >= 1.5
         }
         let observed = try #require(try await Self.metric(first, "interferencewatch_host_memory_advice_observed_seconds"))
-        #expect(await first.stopped() == 0)
+        #expect(first.stop() == 0)
         // `recommend` reads what the stopped daemon saved: the same advice as its API gave.
         let saved = try await BinaryRun.run(["recommend", "--storage.path", storage, "--format", "json"])
         #expect(saved.status == 0, "\(saved)")
@@ -222,7 +222,7 @@ struct HistoryFullDiskTests {
         mounted.executableURL = URL(fileURLWithPath: "/bin/mount")
         mounted.arguments = ["-t", "tmpfs", "-o", "size=4m", "tmpfs", mount]
         try mounted.run()
-        await mounted.exited()
+        mounted.waitUntilExit()
         try #require(mounted.terminationStatus == 0, "mount tmpfs failed")
         defer {
             let umount = Process()
@@ -261,7 +261,7 @@ struct HistoryFullDiskTests {
         try FileManager.default.removeItem(atPath: filler)
         let recovered = await eventually(within: 30, every: .milliseconds(200)) { daemon.log.contains("history writes work again") }
         #expect(recovered, "\(daemon.log.suffix(1500))")
-        await daemon.stopped()
+        daemon.stop()
         let sweeps = try HistoryReader(database: try HistoryDatabase(directory: mount + "/state", create: false)).sweeps(from: 0, to: .infinity)
         // What was stored before the disk filled is all there, and every failed attempt was counted (more than the
         // one line logged).

@@ -55,9 +55,11 @@ final class AlertmanagerProcess {
         return (try JSONSerialization.jsonObject(with: Data(body.readableBytesView)) as? [[String: Any]]) ?? []
     }
 
-    /// SIGTERM; the exit is waited for off the pool (``Process/signalAndReap(_:then:)``).
     func stop() {
-        self.process.signalAndReap()
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
     }
 
     deinit {

@@ -61,7 +61,7 @@ final class DaemonProcess: @unchecked Sendable {
             try? await Task.sleep(for: .milliseconds(50))
         }
         let exited = !self.process.isRunning
-        await self.stopped()
+        self.stop()
         // What the handler had not read yet when the process exited: the error that stopped it.
         let rest = String(decoding: self.stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
         throw ChildProcessError(message: "daemon did not start listening"
@@ -89,26 +89,16 @@ final class DaemonProcess: @unchecked Sendable {
         return (Int(response.status.code), response.headers.first(name: "content-type") ?? "", String(buffer: body))
     }
 
-    /// Sends SIGTERM and suspends until the daemon has exited; returns its exit status.
+    /// Sends SIGTERM and waits for the exit status.
     @discardableResult
-    func stopped() async -> Int32 {
-        if self.process.isRunning { self.process.terminate() }
-        await self.process.exited()
-        Self.finish(self.stderrPipe, storage: self.ownStorage)
+    func stop() -> Int32 {
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
+        self.stderrPipe.fileHandleForReading.readabilityHandler = nil
+        if let storage = self.ownStorage { try? FileManager.default.removeItem(atPath: storage) }
         return self.process.terminationStatus
-    }
-
-    /// Sends SIGTERM and returns at once; the exit is waited for, and the daemon's own storage removed, off the pool
-    /// (``Process/signalAndReap(_:then:)``). For `defer` and `deinit`; a test that checks the exit status awaits
-    /// ``stopped()``.
-    func stop() {
-        let pipe = self.stderrPipe, storage = self.ownStorage
-        self.process.signalAndReap { Self.finish(pipe, storage: storage) }
-    }
-
-    private static func finish(_ pipe: Pipe, storage: String?) {
-        pipe.fileHandleForReading.readabilityHandler = nil
-        if let storage { try? FileManager.default.removeItem(atPath: storage) }
     }
 
     deinit {

@@ -25,10 +25,8 @@ final class LiveCgroup {
     let path: String
     private var processes: [Process] = []
 
-    /// A path of its own even when a later test reuses the name: the previous holder's removal runs on after its
-    /// release (see `deinit`) and must not take the new cgroup with it.
     convenience init(name: String) throws {
-        try self.init(path: "/iw-test/\(name)-\(getpid())-\(UUID().uuidString.prefix(8))")
+        try self.init(path: "/iw-test/\(name)-\(getpid())")
     }
 
     /// A cgroup inside `parent` (release it before the parent: a cgroup with children cannot be removed).
@@ -96,23 +94,18 @@ final class LiveCgroup {
         try await eventually(within: seconds, every: .milliseconds(200), condition)
     }
 
-    /// Kills what runs in the cgroup and removes it, waiting for that on a thread of its own: a squeezed process
-    /// that is swapped out takes seconds to exit, and a `deinit` runs on the cooperative pool.
     deinit {
-        let path = self.path
-        nonisolated(unsafe) let processes = self.processes
         for root in [Self.memoryRoot, Self.unifiedRoot] {
-            let procs = (try? String(contentsOfFile: root + path + "/cgroup.procs", encoding: .utf8)) ?? ""
+            let procs = (try? String(contentsOfFile: root + self.path + "/cgroup.procs", encoding: .utf8)) ?? ""
             for pid in procs.split(separator: "\n").compactMap({ Int32($0) }) { kill(pid, SIGKILL) }
         }
-        for process in processes where process.isRunning { kill(process.processIdentifier, SIGKILL) }
-        let roots = [Self.memoryRoot, Self.unifiedRoot]
-        Thread {
-            for process in processes { process.waitUntilExit() }
-            for root in roots {
-                // rmdir fails while the killed processes are still exiting; retry briefly.
-                for _ in 0..<50 where rmdir(root + path) != 0 && errno == EBUSY { usleep(100_000) }
-            }
-        }.start()
+        for process in self.processes where process.isRunning {
+            kill(process.processIdentifier, SIGKILL)
+            process.waitUntilExit()
+        }
+        for root in [Self.memoryRoot, Self.unifiedRoot] {
+            // rmdir fails while the killed processes are still exiting; retry briefly.
+            for _ in 0..<50 where rmdir(root + self.path) != 0 && errno == EBUSY { usleep(100_000) }
+        }
     }
 }

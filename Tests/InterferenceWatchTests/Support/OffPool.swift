@@ -29,19 +29,4 @@ extension Process {
         nonisolated(unsafe) let process = self
         await offPool { process.waitUntilExit() }
     }
-
-    /// Signals the process and returns at once; a thread of its own waits for the exit and then runs
-    /// `cleanup`. For `defer` and `deinit`, which cannot suspend: a `waitUntilExit` there holds a thread of the pool
-    /// for as long as the child takes to shut down (a daemon flushing its history, a Prometheus closing its TSDB),
-    /// and the CI run showed a QMP test's monitor starved by such waits (see ``offPool(_:)``).
-    func signalAndReap(_ signal: Int32 = SIGTERM, then cleanup: @escaping @Sendable () -> Void = {}) {
-        nonisolated(unsafe) let process = self
-        // Already gone (a test awaited ``exited()``, or `deinit` after `defer`): nothing to wait for.
-        guard process.isRunning else { return cleanup() }
-        kill(process.processIdentifier, signal)
-        Thread {
-            process.waitUntilExit()
-            cleanup()
-        }.start()
-    }
 }

@@ -117,9 +117,11 @@ final class PrometheusProcess {
         (try await self.api("/api/v1/targets") as? [String: Any])?["activeTargets"] as? [[String: Any]] ?? []
     }
 
-    /// SIGTERM; the exit is waited for off the pool (``Process/signalAndReap(_:then:)``).
     func stop() {
-        self.process.signalAndReap()
+        if self.process.isRunning {
+            self.process.terminate()
+            self.process.waitUntilExit()
+        }
     }
 
     deinit {

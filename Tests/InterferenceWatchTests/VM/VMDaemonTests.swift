@@ -117,7 +117,7 @@ struct VMDaemonTests {
             $0.contains("msg=\"QMP poll failed\"") && $0.contains("qmp.socket=\(lab.directory.path)")
         }
         #expect(warned.isEmpty, "\(warned)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 
     @Test(.enabled(if: VirshRunner().isAvailable, "virsh not installed (apt-get install libvirt-clients)"))
@@ -137,7 +137,7 @@ struct VMDaemonTests {
         #expect(metrics.value("interferencewatch_vm_memory_configured_bytes", vm) == Double(8_388_608 * 1024))
         let lint = try GoldenMetricsTests.promtool(["check", "metrics"], input: metrics.text)
         #expect(lint.status == 0, "promtool check metrics: \(lint.output)")
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 
     @Test func deadSocketIsDownAndTheScrapeAnswers() async throws {
@@ -149,7 +149,7 @@ struct VMDaemonTests {
         #expect(metrics.value("interferencewatch_vm_up", ["vm": "dead"]) == 0)
         #expect(metrics.value("interferencewatch_collector_success", ["collector": "vm"]) == 1)
         #expect(metrics.value("interferencewatch_host_memory_total_bytes") != nil)
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 
     @Test func noVMSourceNoVMCollector() async throws {
@@ -158,6 +158,6 @@ struct VMDaemonTests {
         let metrics = Exposition(text: try await daemon.get("/metrics").body)
         #expect(metrics.value("interferencewatch_collector_success", ["collector": "vm"]) == nil)
         #expect(metrics.lines("interferencewatch_vm_up").isEmpty)
-        #expect(await daemon.stopped() == 0)
+        #expect(daemon.stop() == 0)
     }
 }
