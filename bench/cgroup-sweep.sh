@@ -85,12 +85,13 @@ field() { grep -o "\\b$1=[^ ]*" | head -n1 | cut -d= -f2; }
 c_run() {  # mode -> sweep_cpu_ms
     timeout 600 "$out/cgroup-reader" "$1" $MEM $UNI $PARENT "docker-" "$SWEEPS" | field sweep_cpu_ms
 }
-swift_run() {  # extra flags -> "sweep render peak_rss_kB workloads series bytes advice_ms advice_state_bytes"
+swift_run() {  # extra flags -> "sweep render peak_rss_kB workloads series bytes advice_ms advice_state_bytes families write"
     local line
     line=$(timeout 600 "$IW_BIN" bench --sweeps "$SWEEPS" --renders "$RENDERS" --no-collector.process "$@" | tr '\n' ' ')
     echo "$(field sweep_cpu_ms <<<"$line") $(field render_cpu_ms <<<"$line") $(sed -n 's/.*peak_rss=\([0-9]*\).*/\1/p' <<<"$line") \
 $(field workloads <<<"$line") $(field series <<<"$line") $(field exposition_bytes <<<"$line") \
-$(field advice_record_cpu_ms <<<"$line") $(field advice_state_bytes <<<"$line")"
+$(field advice_record_cpu_ms <<<"$line") $(field advice_state_bytes <<<"$line") \
+$(field render_families_cpu_ms <<<"$line") $(field render_write_cpu_ms <<<"$line")"
 }
 
 proc_cpu_ticks() { awk '{print $14 + $15}' "/proc/$1/stat"; }
@@ -127,14 +128,14 @@ for n in "${sizes[@]}"; do
     cc_close=() cc_pread=() cc_pread1=() sw_keep=() sw_close=() render=() rss=() advice=()
     for ((r = 0; r < ROUNDS; r++)); do
         cc_close+=("$(c_run close)")
-        read -r s rd pk wl se by ad st < <(swift_run)
+        read -r s rd pk wl se by ad st fa wr < <(swift_run)
         sw_keep+=("$s") render+=("$rd") rss+=("$pk") advice+=("$ad")
         cc_pread+=("$(c_run pread)")
-        read -r s _ _ _ _ _ _ _ < <(swift_run --no-collection.keep-files-open)
+        read -r s _ _ _ _ _ _ _ _ _ < <(swift_run --no-collection.keep-files-open)
         sw_close+=("$s")
         cc_pread1+=("$(c_run pread-1)")
         echo "  n=$n round $((r + 1)): C close ${cc_close[-1]}  C pread ${cc_pread[-1]}  C pread-1 ${cc_pread1[-1]}  \
-swift keep ${sw_keep[-1]}  swift close ${sw_close[-1]}  render ${render[-1]}  (workloads $wl, series $se)" >&2
+swift keep ${sw_keep[-1]}  swift close ${sw_close[-1]}  render ${render[-1]} (families $fa, write $wr)  (workloads $wl, series $se)" >&2
     done
     res[$n]="$(median "${cc_close[@]}") $(median "${cc_pread[@]}") $(median "${cc_pread1[@]}") $(median "${sw_keep[@]}") \
 $(median "${sw_close[@]}") $(median "${render[@]}") $se $by $(median "${rss[@]}") $(median "${advice[@]}") $st"

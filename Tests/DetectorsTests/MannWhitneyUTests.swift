@@ -43,6 +43,16 @@ struct MannWhitneyUTests {
             }
             #expect(test.u == Self.naiveU(x, y), "seed \(seed)")
             #expect((0...1).contains(test.pValue), "seed \(seed)")
+            // The tie correction, from the pooled values' multiplicities.
+            let total = Double(n + m)
+            let tieTerm = Dictionary(grouping: x + y, by: { $0 }).values.reduce(0.0) { sum, run in
+                let t = Double(run.count)
+                return sum + t * t * t - t
+            }
+            let variance = Double(n * m) / 12 * ((total + 1) - tieTerm / (total * (total - 1)))
+            #expect(abs(test.variance - variance) <= 1e-9 * max(1, variance), "seed \(seed): variance \(test.variance), expected \(variance)")
+            #expect(test.exact == (Set(x).isDisjoint(with: y) && n * m <= MannWhitneyU.exactLimit
+                                   && min(n, m) <= MannWhitneyU.exactMaximumSmallerSide), "seed \(seed)")
         }
     }
 
