@@ -6,13 +6,16 @@ import NIOCore
 import NIOHTTP1
 
 /// The real daemon binary, started on a free port, scraped over HTTP, stopped with SIGTERM.
-// The mutable log text is guarded by `lock`; the rest is set before the handler runs.
+///
+/// Its standard error goes to a file that ``log`` reads when asked. A pipe drained by a `readabilityHandler` needs a
+/// libdispatch thread to run the handler, and on a loaded 2-core machine with dozens of tests blocking threads in
+/// parallel none came for 45 s: the daemon had logged "listening" in 30 ms, yet the start-up wait never saw it.
+// `address` is set once, before the initialiser returns; the rest is immutable.
 final class DaemonProcess: @unchecked Sendable {
     let process = Process()
-    private let stderrPipe = Pipe()
+    /// The daemon's standard error, written by it alone.
+    let logPath = NSTemporaryDirectory() + "iw-daemon-" + UUID().uuidString + ".log"
     private(set) var address = ""
-    private var stderrText = ""
-    private let lock = NSLock()
 
     /// Starts the binary with `arguments` plus `--web.listen-address 127.0.0.1:0` and waits for its "listening" line.
     /// A history directory of its own when the test gives none, so no test reads what another (or the host's own
@@ -39,15 +42,13 @@ final class DaemonProcess: @unchecked Sendable {
         }
         self.process.arguments = (launcher.isEmpty ? [] : Array(launcher.dropFirst()) + [binary])
             + ["run", "--web.listen-address", "127.0.0.1:0"] + arguments
-        self.process.standardError = self.stderrPipe
-        self.process.standardOutput = FileHandle.nullDevice
-        self.stderrPipe.fileHandleForReading.readabilityHandler = { [weak self] handle in
-            let data = handle.availableData
-            guard let self, !data.isEmpty else { return }
-            self.lock.lock()
-            self.stderrText += String(decoding: data, as: UTF8.self)
-            self.lock.unlock()
+        guard FileManager.default.createFile(atPath: self.logPath, contents: nil),
+              let stderrFile = FileHandle(forWritingAtPath: self.logPath) else {
+            throw ChildProcessError(message: "cannot create the daemon's log file \(self.logPath)")
         }
+        defer { try? stderrFile.close() }  // the child has its own descriptor once started
+        self.process.standardError = stderrFile
+        self.process.standardOutput = FileHandle.nullDevice
         try self.process.run()
         let deadline = Date().addingTimeInterval(timeoutSeconds)
         while Date() < deadline {
@@ -62,16 +63,13 @@ final class DaemonProcess: @unchecked Sendable {
         }
         let exited = !self.process.isRunning
         self.stop()
-        // What the handler had not read yet when the process exited: the error that stopped it.
-        let rest = String(decoding: self.stderrPipe.fileHandleForReading.readDataToEndOfFile(), as: UTF8.self)
-        throw ChildProcessError(message: "daemon did not start listening"
-            + (exited ? " (exited with status \(self.process.terminationStatus))" : "") + "; stderr:\n\(self.log)\(rest)")
+        throw ChildProcessError(message: "daemon did not start listening within \(Int(timeoutSeconds)) s"
+            + (exited ? " (exited with status \(self.process.terminationStatus))" : "") + "; stderr:\n\(self.log)")
     }
 
+    /// Everything the daemon has written to standard error so far.
     var log: String {
-        self.lock.lock()
-        defer { self.lock.unlock() }
-        return self.stderrText
+        FileManager.default.contents(atPath: self.logPath).map { String(decoding: $0, as: UTF8.self) } ?? ""
     }
 
     /// The scraping client: plain (identity) responses, since `HTTPClient.shared` asks for gzip and refuses to
@@ -96,12 +94,12 @@ final class DaemonProcess: @unchecked Sendable {
             self.process.terminate()
             self.process.waitUntilExit()
         }
-        self.stderrPipe.fileHandleForReading.readabilityHandler = nil
         if let storage = self.ownStorage { try? FileManager.default.removeItem(atPath: storage) }
         return self.process.terminationStatus
     }
 
     deinit {
         self.stop()
+        try? FileManager.default.removeItem(atPath: self.logPath)
     }
 }
