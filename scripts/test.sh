@@ -19,9 +19,9 @@ if [[ -z "${IW_DEB:-}" ]] && { (($# == 0)) || [[ "$*" == *DebianPackage* ]]; }; 
     IW_DEB=$(scripts/build-deb.sh)
     export IW_DEB
 fi
-# At most TEST_WIDTH tests run at once (default 8). Unbounded, Swift Testing starts all ~470 test cases together; on
-# 2 cores the live ones (real daemons, QEMU guests, stress) then starve each other and the test process's own threads:
-# a fresh-clone run failed 11 checks whose daemons had answered long before the test's wait ran out.
+# At most TEST_WIDTH tests run at once (default 8; Swift Testing's own default is no limit). Unbounded, every test ran
+# at once, and on 2 cores the live ones (real daemons, QEMU guests, stress) starved each other and the test process's
+# own threads: a fresh-clone run failed 11 checks whose daemons had answered long before the test's wait ran out.
 swift test --skip-build --experimental-maximum-parallelization-width "${TEST_WIDTH:-8}" "$@"
 if [[ "${FUZZ_SECONDS:-5}" != 0 ]]; then
     scripts/fuzz.sh --seconds "${FUZZ_SECONDS:-5}"
