@@ -8,7 +8,8 @@
 # Environment:  IW_BIN (default .build-release/.../interference-watch), CGROUPS (1000), SECONDS_RUN (600), SCRAPERS (200),
 #               PUSH_RATE (5000), PUSH_BATCH (1000: one connection, so a batch per round trip must carry the rate while
 #               the scrapers keep the daemon busy), PUSH_LIMIT (20000, the daemon's --push.max-samples-per-second),
-#               WARMUP (60: the latency log fills its 200,000-sample cap after 40 s at 5,000 a second), PORT (19881), RSS_EVERY (10: seconds between rows of bench-out/load/rss.csv)
+#               WARMUP (60: the latency log fills its 200,000-sample cap after 40 s at 5,000 a second), PORT (19881), RSS_EVERY (10: seconds between rows of bench-out/load/rss.csv),
+#               IW_ARGS (more daemon flags, split on spaces: IW_ARGS=--no-runtime.release-code-pages for an A/B)
 set -euo pipefail
 repo=$(cd "$(dirname "$0")/.." && pwd)
 IW_BIN=${IW_BIN:-$repo/.build-release/x86_64-unknown-linux-gnu/release/interference-watch}
@@ -43,7 +44,7 @@ for ((i = 0; i < CGROUPS; i++)); do mkdir -p "$MEM/$(cg_name "$i")" "$UNI/$(cg_n
 servers=""; for i in $(seq 1 16); do servers+="      - {name: s$i}"$'\n'; done
 printf 'groups:\n  - name: load\n    servers:\n%s' "$servers" >"$out/config.yaml"
 "$IW_BIN" run --web.listen-address "127.0.0.1:$PORT" --config "$out/config.yaml" --storage.path "$out/store" \
-    --no-collector.process --push.max-samples-per-second "$PUSH_LIMIT" --log.level warning >"$out/daemon.log" 2>&1 &
+    --no-collector.process --push.max-samples-per-second "$PUSH_LIMIT" --log.level warning ${IW_ARGS:-} >"$out/daemon.log" 2>&1 &
 daemon=$!; pids+=("$daemon")
 for ((i = 0; i < 200; i++)); do curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics" && break; sleep 0.1; done
 curl -sf -o /dev/null "http://127.0.0.1:$PORT/metrics" || { echo "daemon did not start:" >&2; cat "$out/daemon.log" >&2; exit 1; }
@@ -76,6 +77,10 @@ echo "seconds,rss_kib,anon_kib,file_kib,smaps_anonymous_kib,threads" >"$out/rss.
 pids+=("$!")
 wrk -t 2 -c "$SCRAPERS" -d "${SECONDS_RUN}s" --timeout 30s --latency -H "Accept-Encoding: gzip" "http://127.0.0.1:$PORT/metrics" >"$out/wrk.txt"
 rss_end=$(rss); ticks_end=$(ticks)
+# Where the resident memory is at the end: anonymous, file-backed, and of the binary's own mappings the code.
+split_end=$(awk '$1 == "RssAnon:" {a = $2} $1 == "RssFile:" {f = $2} END {printf "anonymous %.1f MiB, file-backed %.1f MiB", a / 1024, f / 1024}' "/proc/$daemon/status")
+python3 "$repo/bench/code-pages.py" --summary "$daemon" "$IW_BIN" >"$out/code-pages.txt" 2>&1 || true
+code_end=$(awk '$1 ~ /x/ {m += $2; r += $5} END {if (m) printf "%.1f of %.1f MiB", r, m}' "$out/code-pages.txt")
 touch "$out/load-done"   # rss.csv covers the load only
 wait "$pusher" || true
 sleep 16   # one more sweep, so the last pushes are counted in the exposition
@@ -89,6 +94,7 @@ echo "# $(date -u +%FT%TZ) $(uname -r) $(nproc) cores; $CGROUPS cgroups, $SCRAPE
 echo "scrapes: ${rps}/s, latency p50 $p50 p99 $p99; errors: $errors"
 echo "daemon CPU: ${cpu} % of one core over the run"
 echo "resident memory: $((rss_start / 1024)) MiB after warm-up, $((rss_end / 1024)) MiB at the end, peak $(( $(cat "$out/rss-peak" 2>/dev/null || echo 0) / 1024 )) MiB (change $(awk -v a="$rss_start" -v b="$rss_end" 'BEGIN {printf "%+.1f", (b - a) * 100 / a}') %)"
+echo "resident memory at the end: $split_end; the binary's code ${code_end:-unknown} (bench-out/load/code-pages.txt)"
 # Flatness from rss.csv: the median of the first and of the last minute of rows (single readings catch the moment a
 # detection window is built), and the range of every row.
 awk -F, -v every="$RSS_EVERY" 'NR > 1 {r[++n] = $2} END {

@@ -35,6 +35,10 @@ struct RunCommand: AsyncParsableCommand {
           help: "Render /metrics once per sweep and answer every scrape of that sweep with the same bytes (off: render per scrape, to compare).")
     var reuseExposition = true
 
+    @Flag(name: .customLong("runtime.release-code-pages"), inversion: .prefixedNo,
+          help: "One interval after start, unmap the binary's code and constants and drop them from the page cache, so only what runs from then on is mapped again (off: keep what start-up mapped).")
+    var releaseCodePages = true
+
     @Option(name: .customLong("collection.interval"), help: "Time between collection sweeps (e.g. 5s, 1m).")
     var interval = "15s"
 
@@ -155,8 +159,15 @@ struct RunCommand: AsyncParsableCommand {
                                                 reader: reader, logger: logger))
         let publisher = SweepPublisher(logger: logger)
         let clockWatch = ClockWatch(logger: logger)
-        let sampler = Sampler(runner: runner, publisher: publisher, interval: settings.interval, clock: ContinuousClock(),
+        var sampler = Sampler(runner: runner, publisher: publisher, interval: settings.interval, clock: ContinuousClock(),
                               clockWatch: clockWatch, logger: logger)
+        if self.releaseCodePages {
+            sampler.afterStartup = {
+                guard let outcome = CodePageRelease.release(logger: logger) else { return }
+                logger.info("released start-up code pages", metadata: [
+                    "released_bytes": "\(outcome.releasedBytes)", "still_cached_bytes": "\(outcome.stillCachedBytes)"])
+            }
+        }
         let reloads = ConfigReloadStatus(configs: Set([self.collection.config.map { _ in .daemon }, self.webConfigFile.map { _ in .web }]
             .compactMap { $0 }))
 

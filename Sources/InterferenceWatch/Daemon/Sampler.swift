@@ -17,6 +17,8 @@ struct Sampler<C: Clock>: Service where C.Duration == Duration {
     let uptime: @Sendable () -> Double
     let clockWatch: ClockWatch
     let logger: Logger
+    /// Run once, after the sweep one interval into the run: start-up is over by then (the first scrapes served).
+    var afterStartup: (@Sendable () -> Void)?
 
     init(runner: SweepRunnerBox, publisher: SweepPublisher, interval: Duration, clock: C,
          wallClock: @escaping @Sendable () -> Double = { Date().timeIntervalSince1970 },
@@ -33,13 +35,16 @@ struct Sampler<C: Clock>: Service where C.Duration == Duration {
 
     func run() async throws {
         var ticker = PeriodicTicker(clock: self.clock, interval: self.interval)
+        var ticks = 0
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             ticker.startTick()
+            ticks += 1
             // Free pages inside malloc's arenas go back to the kernel once an interval: the last interval's
             // short-lived buffers (a detection window's samples, push bodies, requests of hundreds of scrapers) leave
             // them scattered between live blocks, where glibc never trims on its own. A few hundred microseconds.
             _ = malloc_trim(0)
             self.sweepOnce()
+            if ticks == 2 { self.afterStartup?() }
             guard await ticker.sleepUntilDue() else { break }
         }
         // The consumers' streams end after the last sweep, so they finish their work and return.

@@ -68,8 +68,14 @@ struct ServiceClockTests {
                                      pageSizeBytes: 4096, logger: Logger(label: "t"))
         let advice = HostMemoryAdvice()
         let detection = DetectionService(engine: engine, advice: advice, sweeps: publisher.subscribe("detection"), logger: Logger(label: "t"))
-        let sampler = Sampler(runner: runner, publisher: publisher, interval: .seconds(1), clock: manual.clock, wallClock: wall,
-                              uptime: { Double(manual.now().components.seconds) }, logger: Logger(label: "t"))
+        // The start-up hook (the daemon's code page release) runs once, after the loop's second sweep (second 1).
+        let hookRuns = Mutex<[Double]>([])
+        let sampler = {
+            var sampler = Sampler(runner: runner, publisher: publisher, interval: .seconds(1), clock: manual.clock, wallClock: wall,
+                                  uptime: { Double(manual.now().components.seconds) }, logger: Logger(label: "t"))
+            sampler.afterStartup = { hookRuns.withLock { $0.append(publisher.latest.current.atSeconds) } }
+            return sampler
+        }()
         let services = Task {
             await withDiscardingTaskGroup { group in
                 group.addTask { try? await detection.run() }
@@ -92,6 +98,7 @@ struct ServiceClockTests {
         #expect(verdict.startSeconds == epoch && verdict.endSeconds == epoch + 3)
         #expect(verdict.servers.map(\.statistics.count) == [3, 3])
         #expect(await eventually(within: 60) { advice.recommendation()?.current.usedBytes == 4 << 30 })
+        #expect(hookRuns.withLock { $0 } == [epoch + 1])
 
         // Cancelling ends the sampler, which ends the consumers' streams: the whole set stops.
         services.cancel()

@@ -1,0 +1,130 @@
+import CFileShims
+import Glibc
+import Logging
+
+/// Gives back the pages of the daemon's own code and constants that start-up mapped, and keeps later faults to the
+/// pages really used.
+///
+/// Why: the binary carries 30 MB of code (Foundation, ICU, NIO, SQLite's wrapper, the daemon) and 8 MB of constants
+/// and unwind tables, of which a steady daemon uses a few MiB. When a page is first touched the kernel also maps the
+/// 64 KiB around it that are in the page cache (fault-around), and readahead has put most of the binary there, so
+/// under load about 20 MiB of code and 2 MiB of constants stayed resident: two fifths of the daemon's memory
+/// (bench/code-pages.py shows it). Once start-up is over this tells the kernel the pages are read at random
+/// (`MADV_RANDOM`: no readahead), then, 64 KiB at a time, unmaps them (`MADV_DONTNEED`) and drops them from the page
+/// cache (`POSIX_FADV_DONTNEED`). From then on a page is read and mapped when it is used, and what only start-up used
+/// stays out.
+///
+/// Chunk by chunk, because the daemon's threads keep running: unmapping everything and then dropping the cache would
+/// leave them a window in which every page they touch is mapped again with its cached neighbours, which then cannot
+/// be dropped. A chunk's window is a few microseconds, and a page touched after its chunk went has no cached
+/// neighbours left to map with it.
+///
+/// Kernels from 6.16 on read ahead in executable mappings whatever the advice, so there the code comes back in larger
+/// runs (measured under load on 6.18: 16.7 MiB of code instead of 19.8, the constants 0.1 MiB instead of 1.7).
+///
+/// Only segments the loader maps read-only are touched: their pages always equal the file, so unmapping them loses
+/// nothing and the next access reads them again. Writable segments (data, and the relocated pointers made read-only
+/// afterwards, RELRO, which sit in a writable load segment) are never touched; lld links without text relocations,
+/// so code pages are never written either. Needs no privilege: the daemon's own mappings and a file it can read.
+///
+/// A page another process maps (a second daemon from the same file) stays cached, and a filesystem that keeps
+/// every page (tmpfs) drops none; ``Outcome/stillCachedBytes`` tells how much stayed.
+enum CodePageRelease {
+    /// One program header of a loaded object, as `dl_iterate_phdr` reports it.
+    struct Segment: Equatable {
+        var type: UInt32
+        var flags: UInt32
+        /// Link-time address and size in memory.
+        var address: UInt
+        var sizeBytes: UInt
+        var fileOffset: UInt
+    }
+
+    /// Whole pages of one read-only segment, in memory and in the file.
+    struct Span: Equatable {
+        var addresses: Range<UInt>
+        /// Where `addresses.lowerBound` is read from.
+        var fileOffset: UInt
+    }
+
+    /// What a release did.
+    struct Outcome: Equatable {
+        /// Bytes of the read-only segments unmapped and dropped.
+        var releasedBytes: Int
+        /// Of those, bytes in the page cache right after: used again since (and read ahead with them), mapped by
+        /// another process, or kept by the filesystem.
+        var stillCachedBytes: Int
+    }
+
+    /// Unmapped and dropped together: the kernel's fault-around window.
+    static let chunkBytes: UInt = 64 << 10
+
+    /// The parts of `segments` (loaded at `bias`) that may be unmapped: loadable, not writable, rounded inward to
+    /// whole pages so a page shared with a neighbouring segment is left alone.
+    static func releasableSpans(_ segments: [Segment], bias: UInt, pageSizeBytes: UInt) -> [Span] {
+        let loadable: UInt32 = 1, writable: UInt32 = 2  // PT_LOAD, PF_W
+        return segments.compactMap { segment in
+            guard segment.type == loadable, segment.flags & writable == 0, segment.sizeBytes > 0 else { return nil }
+            let start = bias &+ segment.address, end = start &+ segment.sizeBytes
+            let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
+            guard first < last else { return nil }
+            return Span(addresses: first..<last, fileOffset: segment.fileOffset + (first - start))
+        }
+    }
+
+    /// The main program's load bias and program headers.
+    static func mainProgramSegments() -> (bias: UInt, segments: [Segment]) {
+        var bias: UInt64 = 0
+        var headers = [iw_segment](repeating: iw_segment(), count: 64)
+        let count = Int(iw_main_program_segments(&bias, &headers, Int32(headers.count)))
+        return (UInt(bias), headers.prefix(min(count, headers.count)).map {
+            Segment(type: $0.type, flags: $0.flags, address: UInt($0.address), sizeBytes: UInt($0.size_bytes),
+                    fileOffset: UInt($0.file_offset))
+        })
+    }
+
+    /// Releases the main program's read-only pages (see the type's comment); `nil`, logged, when it cannot.
+    static func release(logger: Logger) -> Outcome? {
+        let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
+        let (bias, segments) = Self.mainProgramSegments()
+        let spans = Self.releasableSpans(segments, bias: bias, pageSizeBytes: pageSizeBytes)
+        guard !spans.isEmpty else {
+            logger.notice("code pages not released: no read-only segment in the program headers")
+            return nil
+        }
+        let binary = open("/proc/self/exe", O_RDONLY | O_CLOEXEC)
+        guard binary >= 0 else {
+            logger.notice("code pages not released: cannot open /proc/self/exe", metadata: ["errno": "\(errno)"])
+            return nil
+        }
+        defer { close(binary) }
+        for span in spans {
+            guard madvise(Self.pointer(span.addresses.lowerBound), span.addresses.count, MADV_RANDOM) == 0 else {
+                logger.notice("code pages not released: madvise(MADV_RANDOM) failed",
+                              metadata: ["range": "\(Self.hex(span.addresses))", "errno": "\(errno)"])
+                return nil
+            }
+        }
+        let starts = spans.map { UInt64($0.addresses.lowerBound) }, lengths = spans.map { UInt64($0.addresses.count) }
+        let offsets = spans.map { UInt64($0.fileOffset) }
+        if iw_drop_file_pages(binary, starts, lengths, offsets, Int32(spans.count), UInt64(Self.chunkBytes)) != 0 {
+            // Nothing is lost: a page left mapped or cached only stays resident.
+            logger.notice("code pages partly released: madvise or posix_fadvise failed", metadata: ["errno": "\(errno)"])
+        }
+        return Outcome(releasedBytes: spans.reduce(0) { $0 + $1.addresses.count },
+                       stillCachedBytes: spans.reduce(0) { $0 + Self.cachedBytes($1.addresses, pageSizeBytes: pageSizeBytes) })
+    }
+
+    /// Bytes of `range` in the page cache (`mincore`); 0 when it cannot tell.
+    private static func cachedBytes(_ range: Range<UInt>, pageSizeBytes: UInt) -> Int {
+        var vector = [UInt8](repeating: 0, count: range.count / Int(pageSizeBytes))
+        guard mincore(Self.pointer(range.lowerBound), range.count, &vector) == 0 else { return 0 }
+        return vector.reduce(0) { $0 + Int($1 & 1) } * Int(pageSizeBytes)
+    }
+
+    private static func pointer(_ address: UInt) -> UnsafeMutableRawPointer? { UnsafeMutableRawPointer(bitPattern: address) }
+
+    private static func hex(_ range: Range<UInt>) -> String {
+        "0x" + String(range.lowerBound, radix: 16) + "-0x" + String(range.upperBound, radix: 16)
+    }
+}
