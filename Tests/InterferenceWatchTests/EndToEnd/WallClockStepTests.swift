@@ -48,19 +48,22 @@ struct WallClockStepTests {
         try Self.setOffset(0, file: offset)
 
         // The fake kernel swaps in at a steady rate of real (monotonic) time, whatever the daemon's wall clock says.
+        // On a thread of its own: a task on the shared pool went unscheduled for seconds while the whole suite ran on
+        // two cores, and the daemon then read a count that far behind (two thirds of the expected read-back).
         let original = try String(contentsOfFile: vmstat, encoding: .utf8)
         let started = ContinuousClock.now
-        let swapping = Task.detached {
-            while !Task.isCancelled {
+        let swapping = StopFlag()
+        Thread {
+            while !swapping.isStopped {
                 let elapsed = started.duration(to: .now)
                 let pages = 301_223 + UInt64(Double(elapsed.components.seconds) * Self.pagesPerSecond
                                              + Double(elapsed.components.attoseconds) / 1e18 * Self.pagesPerSecond)
                 try? original.replacingOccurrences(of: "pswpin 301223", with: "pswpin \(pages)")
                     .write(toFile: vmstat, atomically: true, encoding: .utf8)
-                try? await Task.sleep(for: .milliseconds(50))
+                usleep(50_000)
             }
-        }
-        defer { swapping.cancel() }
+        }.start()
+        defer { swapping.stop() }
 
         // libfaketime shifts monotonic timer deadlines too; the passthrough (preloaded first) keeps them real.
         let passthrough = tree.root + "/timerfd-passthrough.so"
@@ -196,3 +199,4 @@ struct WallClockStepTests {
         #expect(swap.allSatisfy { $0[1] > expected / 5 && $0[1] < expected * 5 }, "expected about \(expected) B/s: \(swap)")
     }
 }
+
