@@ -48,8 +48,8 @@ struct WallClockStepTests {
         try Self.setOffset(0, file: offset)
 
         // The fake kernel swaps in at a steady rate of real (monotonic) time, whatever the daemon's wall clock says.
-        // On a thread of its own: a task on the shared pool went unscheduled for seconds while the whole suite ran on
-        // two cores, and the daemon then read a count that far behind (two thirds of the expected read-back).
+        // On a thread of its own, not the shared pool, which the whole suite keeps busy on two cores: in one full run
+        // the daemon read back two thirds of the expected swap, as if the count had gone unwritten for seconds.
         let original = try String(contentsOfFile: vmstat, encoding: .utf8)
         let started = ContinuousClock.now
         let swapping = StopFlag()
