@@ -5,7 +5,7 @@
     bench/code-pages.py --summary PID BINARY  mapped and resident MiB of each of the binary's mappings
 
 Addresses are the binary's own (as `nm` prints them), not the process's, so pages from runs of one binary can be
-merged and matched to its symbols: bench/orderfile.py does that to write the linker's symbol order.
+merged and matched to its symbols (`nm --print-size`).
 """
 import struct
 import subprocess

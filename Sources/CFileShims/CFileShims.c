@@ -64,22 +64,20 @@ int iw_main_program_segments(uint64_t *bias, iw_segment *segments, int capacity)
 
 int iw_drop_file_pages(int fd, const uint64_t *starts, const uint64_t *lengths, const uint64_t *file_offsets, int count,
                        uint64_t chunk_bytes) {
+    if (chunk_bytes == 0) { errno = EINVAL; return -1; }
     int failed = 0, saved = 0;
     // What nothing maps goes first, so a fault from here on finds no cached neighbours beyond the chunk at hand.
     int error = posix_fadvise(fd, 0, 0, POSIX_FADV_DONTNEED);
     if (error) { failed = 1; saved = error; }
     for (int i = 0; i < count; i++) {
-        uint64_t step = chunk_bytes ? chunk_bytes : lengths[i];
-        for (uint64_t done = 0; done < lengths[i]; done += step) {
-            uint64_t length = lengths[i] - done < step ? lengths[i] - done : step;
+        for (uint64_t done = 0; done < lengths[i]; done += chunk_bytes) {
+            uint64_t length = lengths[i] - done < chunk_bytes ? lengths[i] - done : chunk_bytes;
             if (madvise((void *)(uintptr_t)(starts[i] + done), length, MADV_DONTNEED) != 0 && !failed) {
                 failed = 1;
                 saved = errno;
             }
-            if (chunk_bytes) {
-                int error = posix_fadvise(fd, (off_t)(file_offsets[i] + done), (off_t)length, POSIX_FADV_DONTNEED);
-                if (error && !failed) { failed = 1; saved = error; }
-            }
+            error = posix_fadvise(fd, (off_t)(file_offsets[i] + done), (off_t)length, POSIX_FADV_DONTNEED);
+            if (error && !failed) { failed = 1; saved = error; }
         }
     }
     // Once more for what was read in meanwhile (read ahead with a page in use) and is not mapped.

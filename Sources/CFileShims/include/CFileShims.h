@@ -31,10 +31,10 @@ typedef struct {
 /// reports; Glibc's Swift module does not export <link.h>). Returns how many headers it has.
 int iw_main_program_segments(uint64_t *bias, iw_segment *segments, int capacity);
 /// Unmaps `count` ranges of the program's own read-only mapping of `fd` (MADV_DONTNEED) and drops them from the page
-/// cache (POSIX_FADV_DONTNEED): first what nothing maps, then `chunk_bytes` at a time (all of a range at once with 0), each chunk unmapped and then
-/// its part of the file dropped, and the whole file once more at the end. In C so that between the two calls of a
-/// chunk only these few instructions run, not the Swift runtime's. Returns 0, or -1 with errno set by the first call
-/// that failed.
+/// cache (POSIX_FADV_DONTNEED): first what nothing maps, then `chunk_bytes` (not 0) at a time, each chunk unmapped
+/// and then its part of the file dropped, and the whole file once more at the end. In C so that between the two
+/// calls of a chunk only these few instructions run, not the Swift runtime's. Returns 0, or -1 with errno set by the
+/// first call that failed.
 int iw_drop_file_pages(int fd, const uint64_t *starts, const uint64_t *lengths, const uint64_t *file_offsets, int count,
                        uint64_t chunk_bytes);
 

@@ -199,4 +199,3 @@ struct WallClockStepTests {
         #expect(swap.allSatisfy { $0[1] > expected / 5 && $0[1] < expected * 5 }, "expected about \(expected) B/s: \(swap)")
     }
 }
-
