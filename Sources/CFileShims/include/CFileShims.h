@@ -37,5 +37,29 @@ int iw_main_program_segments(uint64_t *bias, iw_segment *segments, int capacity)
 /// first call that failed.
 int iw_drop_file_pages(int fd, const uint64_t *starts, const uint64_t *lengths, const uint64_t *file_offsets, int count,
                        uint64_t chunk_bytes);
+/// One loadable segment (PT_LOAD) of a loaded object, with the object's load bias.
+typedef struct {
+    uint64_t bias;  // dlpi_addr
+    uint32_t object;  // dl_iterate_phdr(3) order: 0 is the main program
+    uint32_t flags;  // p_flags
+    uint64_t address;  // p_vaddr, link time
+    uint64_t file_offset;  // p_offset
+    uint64_t size_bytes;  // p_memsz
+    uint64_t file_size_bytes;  // p_filesz: the part read from the file, the rest is zero-filled (.bss)
+} iw_object_segment;
+/// Up to `capacity` loadable segments of every loaded object except the vDSO (no file behind it), the main program's
+/// first. Returns how many there are.
+int iw_loaded_segments(iw_object_segment *segments, int capacity);
+/// Opens a userfaultfd in asynchronous write-protect mode (UFFD_FEATURE_WP_ASYNC, Linux 6.7 and later; user-mode
+/// faults only, so no privilege is needed) and registers `count` page-aligned ranges with it. Nothing is ever
+/// write-protected: registering is what matters, because the kernel maps no neighbours of a faulting page in a
+/// range registered for write-protection (fault-around, and whole large folios). A range that cannot be registered
+/// is skipped: `accepted[i]` tells which were registered. A registered range is also advised MADV_NOHUGEPAGE, so a
+/// huge-page-sized folio in the page cache is not mapped whole either. Returns the descriptor, which must stay open for as long as
+/// the effect is wanted (closing it unregisters); or -1 with errno set by the first failure when none could be.
+int iw_fault_around_off(const uint64_t *starts, const uint64_t *lengths, int count, uint8_t *accepted);
+/// Whether any present page in `[start, start + length)` of this process is private (anonymous, a copy-on-write
+/// copy) rather than the file's own page, from /proc/self/pagemap. 1 yes, 0 no, -1 with errno set when unreadable.
+int iw_has_private_pages(uint64_t start, uint64_t length);
 
 #endif

@@ -29,6 +29,10 @@ import Logging
 ///
 /// A page another process maps (a second daemon from the same file) stays cached, and a filesystem that keeps
 /// every page (tmpfs) drops none; ``Outcome/stillCachedBytes`` tells how much stayed.
+///
+/// With ``FaultAround`` off, neighbours are no longer mapped along whatever is cached, so the shared libraries'
+/// read-only segments are unmapped too (their pages stay in the cache: other processes use them). Only spans in which
+/// every present page is still the file's own are: a library with text relocations has private copies there.
 enum CodePageRelease {
     /// One program header of a loaded object, as `dl_iterate_phdr` reports it.
     struct Segment: Equatable {
@@ -54,6 +58,8 @@ enum CodePageRelease {
         /// Of those, bytes in the page cache right after: used again since (and read ahead with them), mapped by
         /// another process, or kept by the filesystem.
         var stillCachedBytes: Int
+        /// Bytes of the shared libraries' read-only segments unmapped (with fault-around off only).
+        var libraryBytes = 0
     }
 
     /// Unmapped and dropped together: the kernel's fault-around window.
@@ -83,8 +89,9 @@ enum CodePageRelease {
         })
     }
 
-    /// Releases the main program's read-only pages (see the type's comment); `nil`, logged, when it cannot.
-    static func release(logger: Logger) -> Outcome? {
+    /// Releases the main program's read-only pages, and with `libraries` the shared libraries' (see the type's
+    /// comment); `nil`, logged, when it cannot.
+    static func release(logger: Logger, libraries: Bool = false) -> Outcome? {
         let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
         let (bias, segments) = Self.mainProgramSegments()
         let spans = Self.releasableSpans(segments, bias: bias, pageSizeBytes: pageSizeBytes)
@@ -112,7 +119,25 @@ enum CodePageRelease {
             logger.notice("code pages partly released: madvise or posix_fadvise failed", metadata: ["errno": "\(errno)"])
         }
         return Outcome(releasedBytes: spans.reduce(0) { $0 + $1.addresses.count },
-                       stillCachedBytes: spans.reduce(0) { $0 + Self.cachedBytes($1.addresses, pageSizeBytes: pageSizeBytes) })
+                       stillCachedBytes: spans.reduce(0) { $0 + Self.cachedBytes($1.addresses, pageSizeBytes: pageSizeBytes) },
+                       libraryBytes: libraries ? Self.releaseLibraries(pageSizeBytes: pageSizeBytes, logger: logger) : 0)
+    }
+
+    /// Unmaps the shared libraries' read-only segments that hold no private page; the bytes unmapped.
+    private static func releaseLibraries(pageSizeBytes: UInt, logger: Logger) -> Int {
+        let readOnly = FaultAround.loadedSegments().filter { $0.object > 0 && !$0.isWritable }
+        var released = 0
+        for range in FaultAround.registrableRanges(readOnly, pageSizeBytes: pageSizeBytes) {
+            let start = UInt64(range.lowerBound), length = UInt64(range.count)
+            guard iw_has_private_pages(start, length) == 0 else { continue }
+            if madvise(Self.pointer(range.lowerBound), range.count, MADV_DONTNEED) == 0 {
+                released += range.count
+            } else {
+                logger.notice("library pages not released: madvise(MADV_DONTNEED) failed",
+                              metadata: ["range": "\(Self.hex(range))", "errno": "\(errno)"])
+            }
+        }
+        return released
     }
 
     /// Bytes of `range` in the page cache (`mincore`); 0 when it cannot tell.
