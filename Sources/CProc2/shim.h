@@ -4,5 +4,5 @@
 #include <libproc2/misc.h>
 // statfs(2): Glibc's Swift module does not export it; the file reader uses it to tell kernel pseudo-files apart.
 #include <sys/vfs.h>
-// mallopt(3): the daemon pins glibc's mmap threshold at start-up (see RunCommand).
+// mallopt(3): the daemon tunes glibc malloc first thing in main (see MallocTuning).
 #include <malloc.h>

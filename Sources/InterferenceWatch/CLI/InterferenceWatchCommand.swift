@@ -11,4 +11,10 @@ struct InterferenceWatchCommand: AsyncParsableCommand {
         subcommands: [RunCommand.self, ReplayCommand.self, ReportCommand.self, RecommendCommand.self, CalibrateCommand.self, CalibrationAllocatorCommand.self, CheckConfigCommand.self, BenchCommand.self, StoreBenchCommand.self],
         defaultSubcommand: RunCommand.self
     )
+
+    /// Tunes malloc before any thread exists (``MallocTuning``), then parses the command line and runs it.
+    static func main() async {
+        MallocTuning.apply()
+        await Self.main(nil)
+    }
 }

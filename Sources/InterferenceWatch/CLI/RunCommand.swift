@@ -150,15 +150,6 @@ struct RunCommand: AsyncParsableCommand {
         // Trapped before anything starts, so `systemctl reload` during start-up cannot kill the daemon.
         let hangups = await UnixSignalsSequence(trapping: .sighup)
         CachedFileReader.raiseDescriptorLimit()
-        // Each scrape builds a multi-megabyte exposition. glibc raises its mmap threshold after the first such buffer
-        // is freed, so later ones come from the heap and their pages stay resident; pinning the threshold at 1 MiB
-        // (M_MMAP_THRESHOLD, a macro Swift does not import) returns every large buffer to the kernel when freed.
-        _ = mallopt(-3, 1 << 20)
-        // One malloc arena for every thread (M_ARENA_MAX), set before the server and the collectors start threads: each
-        // arena keeps its own free pages between live blocks, and under load the daemon's seven threads held eight
-        // arenas. The per-thread caches (tcache) still serve most allocations without the arena's lock. Measured
-        // under load (bench/README.md, "Fault-around off"): about 2 MiB less resident, the same scrape rate and CPU.
-        _ = mallopt(-8, 1)
         let pageSizeBytes = Double(sysconf(Int32(_SC_PAGESIZE)))
         let live = LiveConfig(config, pushToken: pushToken)
 

@@ -3,7 +3,7 @@ import Glibc
 import Testing
 
 /// The daemon needs no privilege to collect and serve: run as `nobody` (no groups, no capabilities) on the fixture
-/// trees, every collector works, and the process really runs as that user.
+/// trees, every collector works, the process really runs as that user, and it keeps its code to the pages it uses.
 @Suite(.enabled(if: getuid() == 0 && FileManager.default.isExecutableFile(atPath: "/usr/bin/setpriv"), "needs root to drop to nobody"))
 struct UnprivilegedTests {
     @Test func theDaemonRunsAsNobodyOnTheFixtureTrees() async throws {
@@ -29,5 +29,9 @@ struct UnprivilegedTests {
         #expect(await eventually(within: 10) { FileManager.default.fileExists(atPath: storage + "/history.sqlite") })
         let owner = try FileManager.default.attributesOfItem(atPath: storage + "/history.sqlite")[.ownerAccountID] as? Int
         #expect(owner == 65534)
+        // Fault-around is turned off without privilege too (a user-mode-only userfaultfd, allowed whatever
+        // vm.unprivileged_userfaultfd says).
+        #expect(daemon.log.contains("fault-around off for the daemon's code and libraries") == KernelRelease.hasAsyncWriteProtection,
+                "\(daemon.log.prefix(1500))")
     }
 }
