@@ -84,7 +84,7 @@ let package = Package(
                 .product(name: "NIOHTTP1", package: "swift-nio"),
                 .product(name: "NIOPosix", package: "swift-nio"),
             ],
-            exclude: ["Fixtures", "Golden", "Support/browser-check.py", "Support/timerfd-passthrough.c"]
+            exclude: ["Fixtures", "Golden", "Support/browser-check.py", "Support/timerfd-passthrough.c", "Support/deny-userfaultfd.c"]
         ),
     ]
 )

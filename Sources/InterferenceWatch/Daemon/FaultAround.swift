@@ -7,10 +7,11 @@ import Logging
 ///
 /// Why: when a page of a file mapping is first touched the kernel also maps the neighbours that are in the page
 /// cache: the 64 KiB around it (fault-around), and where the cache holds the file in large folios (ext4 on recent
-/// kernels) up to the whole folio. Measured on 6.18 with a cached 64 MB file mapped read-only, one byte touched per
-/// MiB: 7.7 MiB mapped when it was written in 1 MiB blocks, all 64 MiB when it was read in whole. Readahead puts most of a binary in the cache, so the daemon, which runs about 8.6 MiB
-/// of its 30 MB of code, had 16 to 20 MiB of it resident under load (bench/README.md, "Fault-around off"), and its
-/// libraries and ICU's data (which the linker put in a writable segment) several MiB more.
+/// kernels) up to the whole folio. On 6.18, a cached 64 MB file mapped read-only and touched at one byte per MiB got
+/// 7.7 MiB mapped when it had been written in 1 MiB blocks, all 64 MiB when it had been read in whole. Readahead puts
+/// most of a binary in the cache, so the daemon, which runs about 8.6 MiB of its 30 MB of code, had 16 to 20 MiB of
+/// it resident under load (bench/README.md, "Fault-around off"), and its libraries and the file pages of its
+/// writable segment (where the linker put `.rodata`) several MiB more.
 ///
 /// How: a range registered with a userfaultfd for write protection gets exactly one page per fault, since the kernel
 /// tracks each page's protection. In asynchronous mode (`UFFD_FEATURE_WP_ASYNC`, Linux 6.7) any mapping may be
