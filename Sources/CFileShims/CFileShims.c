@@ -38,35 +38,6 @@ double iw_monotonic_seconds(void) {
 
 int iw_set_parent_death_signal(int signal) { return prctl(PR_SET_PDEATHSIG, (unsigned long)signal, 0, 0, 0); }
 
-typedef struct {
-    uint64_t *bias;
-    iw_segment *segments;
-    int capacity;
-    int count;
-} iw_segment_walk;
-
-static int iw_first_object(struct dl_phdr_info *info, size_t size, void *context) {
-    (void)size;
-    iw_segment_walk *walk = context;
-    *walk->bias = (uint64_t)info->dlpi_addr;
-    walk->count = info->dlpi_phnum;
-    for (int i = 0; i < info->dlpi_phnum && i < walk->capacity; i++) {
-        walk->segments[i].type = info->dlpi_phdr[i].p_type;
-        walk->segments[i].flags = info->dlpi_phdr[i].p_flags;
-        walk->segments[i].address = (uint64_t)info->dlpi_phdr[i].p_vaddr;
-        walk->segments[i].file_offset = (uint64_t)info->dlpi_phdr[i].p_offset;
-        walk->segments[i].size_bytes = (uint64_t)info->dlpi_phdr[i].p_memsz;
-    }
-    return 1;  // the main program is reported first: stop there
-}
-
-int iw_main_program_segments(uint64_t *bias, iw_segment *segments, int capacity) {
-    iw_segment_walk walk = {bias, segments, capacity, 0};
-    *bias = 0;
-    dl_iterate_phdr(iw_first_object, &walk);
-    return walk.count;
-}
-
 int iw_drop_file_pages(int fd, const uint64_t *starts, const uint64_t *lengths, const uint64_t *file_offsets, int count,
                        uint64_t chunk_bytes) {
     if (chunk_bytes == 0) { errno = EINVAL; return -1; }

@@ -19,17 +19,6 @@ double iw_monotonic_seconds(void);
 /// cannot call it). Returns 0, or -1 with errno set.
 int iw_set_parent_death_signal(int signal);
 
-/// One program header of the main program, as loaded.
-typedef struct {
-    uint32_t type;
-    uint32_t flags;
-    uint64_t address;  // p_vaddr, link time
-    uint64_t file_offset;  // p_offset
-    uint64_t size_bytes;  // p_memsz
-} iw_segment;
-/// The main program's load bias and up to `capacity` of its program headers (the first object dl_iterate_phdr(3)
-/// reports; Glibc's Swift module does not export <link.h>). Returns how many headers it has.
-int iw_main_program_segments(uint64_t *bias, iw_segment *segments, int capacity);
 /// Unmaps `count` ranges of the program's own read-only mapping of `fd` (MADV_DONTNEED) and drops them from the page
 /// cache (POSIX_FADV_DONTNEED): first what nothing maps, then `chunk_bytes` (not 0) at a time, each chunk unmapped
 /// and then its part of the file dropped, and the whole file once more at the end. In C so that between the two

@@ -34,16 +34,6 @@ import Logging
 /// read-only segments are unmapped too (their pages stay in the cache: other processes use them). Only spans in which
 /// every present page is still the file's own are: a library with text relocations has private copies there.
 enum CodePageRelease {
-    /// One program header of a loaded object, as `dl_iterate_phdr` reports it.
-    struct Segment: Equatable {
-        var type: UInt32
-        var flags: UInt32
-        /// Link-time address and size in memory.
-        var address: UInt
-        var sizeBytes: UInt
-        var fileOffset: UInt
-    }
-
     /// Whole pages of one read-only segment, in memory and in the file.
     struct Span: Equatable {
         var addresses: Range<UInt>
@@ -65,36 +55,23 @@ enum CodePageRelease {
     /// Unmapped and dropped together: the kernel's fault-around window.
     static let chunkBytes: UInt = 64 << 10
 
-    /// The parts of `segments` (loaded at `bias`) that may be unmapped: loadable, not writable, rounded inward to
-    /// whole pages so a page shared with a neighbouring segment is left alone.
-    static func releasableSpans(_ segments: [Segment], bias: UInt, pageSizeBytes: UInt) -> [Span] {
-        let loadable: UInt32 = 1, writable: UInt32 = 2  // PT_LOAD, PF_W
-        return segments.compactMap { segment in
-            guard segment.type == loadable, segment.flags & writable == 0, segment.sizeBytes > 0 else { return nil }
-            let start = bias &+ segment.address, end = start &+ segment.sizeBytes
+    /// The parts of `segments` that may be unmapped: not writable, rounded inward to whole pages so a page shared
+    /// with a neighbouring segment is left alone.
+    static func releasableSpans(_ segments: [LoadedSegment], pageSizeBytes: UInt) -> [Span] {
+        segments.compactMap { segment in
+            guard !segment.isWritable, segment.sizeBytes > 0 else { return nil }
+            let start = segment.bias &+ segment.address, end = start &+ segment.sizeBytes
             let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
             guard first < last else { return nil }
             return Span(addresses: first..<last, fileOffset: segment.fileOffset + (first - start))
         }
     }
 
-    /// The main program's load bias and program headers.
-    static func mainProgramSegments() -> (bias: UInt, segments: [Segment]) {
-        var bias: UInt64 = 0
-        var headers = [iw_segment](repeating: iw_segment(), count: 64)
-        let count = Int(iw_main_program_segments(&bias, &headers, Int32(headers.count)))
-        return (UInt(bias), headers.prefix(min(count, headers.count)).map {
-            Segment(type: $0.type, flags: $0.flags, address: UInt($0.address), sizeBytes: UInt($0.size_bytes),
-                    fileOffset: UInt($0.file_offset))
-        })
-    }
-
     /// Releases the main program's read-only pages, and with `libraries` the shared libraries' (see the type's
     /// comment); `nil`, logged, when it cannot.
     static func release(logger: Logger, libraries: Bool = false) -> Outcome? {
         let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
-        let (bias, segments) = Self.mainProgramSegments()
-        let spans = Self.releasableSpans(segments, bias: bias, pageSizeBytes: pageSizeBytes)
+        let spans = Self.releasableSpans(LoadedSegment.all().filter { $0.object == 0 }, pageSizeBytes: pageSizeBytes)
         guard !spans.isEmpty else {
             logger.notice("code pages not released: no read-only segment in the program headers")
             return nil
@@ -125,7 +102,7 @@ enum CodePageRelease {
 
     /// Unmaps the shared libraries' read-only segments that hold no private page; the bytes unmapped.
     private static func releaseLibraries(pageSizeBytes: UInt, logger: Logger) -> Int {
-        let readOnly = FaultAround.loadedSegments().filter { $0.object > 0 && !$0.isWritable }
+        let readOnly = LoadedSegment.all().filter { $0.object > 0 && !$0.isWritable }
         var released = 0
         for range in FaultAround.registrableRanges(readOnly, pageSizeBytes: pageSizeBytes) {
             let start = UInt64(range.lowerBound), length = UInt64(range.count)

@@ -26,22 +26,6 @@ import Logging
 /// refused (kernels before 6.7, a seccomp filter such as container runtimes' default profile), nothing changes and
 /// the reason is logged once.
 enum FaultAround {
-    /// One loadable segment of a loaded object, as `dl_iterate_phdr` reports it.
-    struct Segment: Equatable {
-        /// The object's load bias.
-        var bias: UInt
-        /// 0 for the main program, then the shared libraries in load order.
-        var object: Int
-        var flags: UInt32
-        /// Link-time address, size in memory, and the part of it read from the file (the rest is zero-filled).
-        var address: UInt
-        var sizeBytes: UInt
-        var fileSizeBytes: UInt
-        var fileOffset: UInt
-
-        var isWritable: Bool { self.flags & 2 != 0 }  // PF_W
-    }
-
     /// What turning it off did.
     struct Outcome: Equatable {
         /// The userfaultfd that keeps the ranges registered; never closed.
@@ -52,23 +36,9 @@ enum FaultAround {
         var refusedRanges: Int
     }
 
-    /// Every loadable segment of every loaded object but the vDSO, the main program's first.
-    static func loadedSegments() -> [Segment] {
-        var headers = [iw_object_segment](repeating: iw_object_segment(), count: 256)
-        let count = Int(iw_loaded_segments(&headers, Int32(headers.count)))
-        if count > headers.count {
-            headers = [iw_object_segment](repeating: iw_object_segment(), count: count)
-            _ = iw_loaded_segments(&headers, Int32(headers.count))
-        }
-        return headers.prefix(count).map {
-            Segment(bias: UInt($0.bias), object: Int($0.object), flags: $0.flags, address: UInt($0.address),
-                    sizeBytes: UInt($0.size_bytes), fileSizeBytes: UInt($0.file_size_bytes), fileOffset: UInt($0.file_offset))
-        }
-    }
-
     /// The file-backed whole pages of `segments`: from each segment's start to the end of what the file fills,
     /// rounded inward, so a page shared with a neighbouring segment or holding the start of `.bss` is left out.
-    static func registrableRanges(_ segments: [Segment], pageSizeBytes: UInt) -> [Range<UInt>] {
+    static func registrableRanges(_ segments: [LoadedSegment], pageSizeBytes: UInt) -> [Range<UInt>] {
         segments.compactMap { segment in
             let start = segment.bias &+ segment.address, end = start &+ min(segment.fileSizeBytes, segment.sizeBytes)
             let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
@@ -78,7 +48,7 @@ enum FaultAround {
 
     /// Registers the loaded objects' file-backed pages (see the type's comment); `nil`, logged, when it cannot.
     static func turnOff(logger: Logger) -> Outcome? {
-        let ranges = Self.registrableRanges(Self.loadedSegments(), pageSizeBytes: UInt(sysconf(Int32(_SC_PAGESIZE))))
+        let ranges = Self.registrableRanges(LoadedSegment.all(), pageSizeBytes: UInt(sysconf(Int32(_SC_PAGESIZE))))
         let starts = ranges.map { UInt64($0.lowerBound) }, lengths = ranges.map { UInt64($0.count) }
         var accepted = [UInt8](repeating: 0, count: ranges.count)
         let descriptor = iw_fault_around_off(starts, lengths, Int32(ranges.count), &accepted)

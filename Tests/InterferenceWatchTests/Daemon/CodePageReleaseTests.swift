@@ -8,23 +8,22 @@ import Testing
 /// Releasing the daemon's start-up code pages: which segments may be unmapped, and the daemon's resident code with
 /// and without the release.
 struct CodePageReleaseTests {
-    private typealias Segment = CodePageRelease.Segment
-    private static let load: UInt32 = 1, relro: UInt32 = 0x6474_e552, dynamic: UInt32 = 2
+    private typealias Segment = LoadedSegment
     private static let read: UInt32 = 4, write: UInt32 = 2, execute: UInt32 = 1
 
-    @Test func onlyReadOnlyLoadSegmentsAreReleasedRoundedInwardToWholePages() {
+    @Test func onlyReadOnlySegmentsAreReleasedRoundedInwardToWholePages() {
+        let bias: UInt = 0x5555_0000_0000
+        func segment(_ flags: UInt32, _ address: UInt, _ sizeBytes: UInt, _ fileOffset: UInt) -> Segment {
+            Segment(bias: bias, object: 0, flags: flags, address: address, sizeBytes: sizeBytes, fileSizeBytes: sizeBytes, fileOffset: fileOffset)
+        }
         let segments = [
-            Segment(type: Self.load, flags: Self.read, address: 0, sizeBytes: 0x84_d2a0, fileOffset: 0),  // headers, constants
-            Segment(type: Self.load, flags: Self.read | Self.execute, address: 0x84_e2a0, sizeBytes: 0x1d9_0000,
-                    fileOffset: 0x84_d2a0),  // code
-            Segment(type: Self.load, flags: Self.read | Self.write, address: 0x25e_0000, sizeBytes: 0x13_0000,
-                    fileOffset: 0x25d_f000),  // RELRO's
-            Segment(type: Self.relro, flags: Self.read, address: 0x25e_0000, sizeBytes: 0x12_f000, fileOffset: 0x25d_f000),
-            Segment(type: Self.dynamic, flags: Self.read | Self.write, address: 0x25e_1000, sizeBytes: 0x200, fileOffset: 0x25e_0000),
-            Segment(type: Self.load, flags: Self.read, address: 0x270_0010, sizeBytes: 0xff0, fileOffset: 0x26f_0010),  // under a page
-            Segment(type: Self.load, flags: Self.read, address: 0x280_0000, sizeBytes: 0, fileOffset: 0x270_0000),
+            segment(Self.read, 0, 0x84_d2a0, 0),  // headers, constants
+            segment(Self.read | Self.execute, 0x84_e2a0, 0x1d9_0000, 0x84_d2a0),  // code
+            segment(Self.read | Self.write, 0x25e_0000, 0x13_0000, 0x25d_f000),  // RELRO's
+            segment(Self.read, 0x270_0010, 0xff0, 0x26f_0010),  // under a page
+            segment(Self.read, 0x280_0000, 0, 0x270_0000),
         ]
-        let spans = CodePageRelease.releasableSpans(segments, bias: 0x5555_0000_0000, pageSizeBytes: 4096)
+        let spans = CodePageRelease.releasableSpans(segments, pageSizeBytes: 4096)
         #expect(spans == [
             // The end rounded down: the page it ends in is shared with the code.
             .init(addresses: 0x5555_0000_0000..<0x5555_0084_d000, fileOffset: 0),
@@ -34,17 +33,17 @@ struct CodePageReleaseTests {
     }
 
     @Test func theMainProgramHasReadOnlySegmentsAndTheTestProcessKeepsRunningAfterARelease() throws {
-        let (bias, segments) = CodePageRelease.mainProgramSegments()
+        let segments = LoadedSegment.all().filter { $0.object == 0 }
         let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
-        let ranges = CodePageRelease.releasableSpans(segments, bias: bias, pageSizeBytes: pageSizeBytes).map(\.addresses)
-        #expect(segments.contains { $0.type == Self.load && $0.flags & Self.execute != 0 })
+        let ranges = CodePageRelease.releasableSpans(segments, pageSizeBytes: pageSizeBytes).map(\.addresses)
+        #expect(segments.contains { $0.flags & Self.execute != 0 })
         // The code of this very test is among what is released: running on afterwards is the check that nothing but
         // file-backed, unmodified pages went.
-        let code = try #require(segments.first { $0.type == Self.load && $0.flags & Self.execute != 0 })
-        let middle = bias + code.address + code.sizeBytes / 2
+        let code = try #require(segments.first { $0.flags & Self.execute != 0 })
+        let middle = code.bias + code.address + code.sizeBytes / 2
         #expect(ranges.contains { $0.contains(middle) })
         #expect(!ranges.contains { range in
-            segments.contains { $0.type == Self.load && $0.flags & Self.write != 0 && range.overlaps(bias + $0.address..<bias + $0.address + $0.sizeBytes) }
+            segments.contains { $0.isWritable && range.overlaps($0.bias + $0.address..<$0.bias + $0.address + $0.sizeBytes) }
         })
         let outcome = try #require(CodePageRelease.release(logger: .init(label: "test")))
         #expect(outcome.releasedBytes == ranges.reduce(0) { $0 + $1.count })

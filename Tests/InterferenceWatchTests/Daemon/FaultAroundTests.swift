@@ -9,7 +9,7 @@ import Testing
 /// Turning fault-around off: which pages are registered, and that a registered mapping gets exactly the pages
 /// touched, reads the file's bytes and still copies on write.
 struct FaultAroundTests {
-    private typealias Segment = FaultAround.Segment
+    private typealias Segment = LoadedSegment
     private static let read: UInt32 = 4, write: UInt32 = 2, execute: UInt32 = 1
     private static let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
 
@@ -35,7 +35,7 @@ struct FaultAroundTests {
     }
 
     @Test func theLoadedSegmentsAreTheProgramsFirstThenItsLibrariesWithoutTheVDSO() throws {
-        let segments = FaultAround.loadedSegments()
+        let segments = LoadedSegment.all()
         let main = segments.filter { $0.object == 0 }
         #expect(main.contains { $0.flags & Self.execute != 0 })
         #expect(segments.first?.object == 0)
@@ -119,7 +119,7 @@ struct FaultAroundTests {
         #expect(outcome.registeredRanges > 0 && outcome.registeredBytes > 0)
         let release = try #require(CodePageRelease.release(logger: .init(label: "test"), libraries: true))
         #expect(release.releasedBytes > 0 && release.libraryBytes > 0)
-        #expect(FaultAround.loadedSegments().count > 0)
+        #expect(LoadedSegment.all().count > 0)
     }
 
     /// Present pages of `[base, base + sizeBytes)`, from /proc/self/pagemap (bit 63).
