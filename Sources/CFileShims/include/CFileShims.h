@@ -1,6 +1,8 @@
 // Small wrappers over stat(2), clock_gettime(2) and prctl(2) for the daemon. Swift sees `struct stat` and `struct timespec`
 // as declared by whichever imported C module included their headers first; with NIO's and BoringSSL's modules in
-// the build that attribution moves between builds, so the daemon calls these instead of the structs.
+// the build that attribution moves between builds, so the daemon calls these instead of the structs. Also what
+// keeps the daemon's code pages to those it uses (dl_iterate_phdr(3), userfaultfd(2), /proc/self/pagemap), whose
+// headers Glibc's Swift module does not export or whose values are newer than Debian 12's kernel headers.
 #ifndef CFILESHIMS_H
 #define CFILESHIMS_H
 #include <stdint.h>
