@@ -102,9 +102,8 @@ enum CodePageRelease {
 
     /// Unmaps the shared libraries' read-only segments that hold no private page; the bytes unmapped.
     private static func releaseLibraries(pageSizeBytes: UInt, logger: Logger) -> Int {
-        let readOnly = LoadedSegment.all().filter { $0.object > 0 && !$0.isWritable }
         var released = 0
-        for range in FaultAround.registrableRanges(readOnly, pageSizeBytes: pageSizeBytes) {
+        for range in Self.releasableSpans(LoadedSegment.all().filter { $0.object > 0 }, pageSizeBytes: pageSizeBytes).map(\.addresses) {
             let start = UInt64(range.lowerBound), length = UInt64(range.count)
             guard iw_has_private_pages(start, length) == 0 else { continue }
             if madvise(Self.pointer(range.lowerBound), range.count, MADV_DONTNEED) == 0 {
