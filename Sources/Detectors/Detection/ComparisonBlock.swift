@@ -21,7 +21,12 @@ struct ComparisonBlock: Sendable, Equatable, Codable {
     mutating func add(_ servers: [ServerWindow], rounds: [LatencyRound]) {
         self.windows += 1
         for server in servers {
-            self.latencies[server.server, default: []] += server.latenciesSeconds
+            // A server new to the block shares the window's array instead of copying it (most blocks hold one window).
+            if self.latencies[server.server] == nil {
+                self.latencies[server.server] = server.latenciesSeconds
+            } else {
+                self.latencies[server.server]! += server.latenciesSeconds
+            }
             self.failures[server.server, default: 0] += max(0, server.failures)
         }
         self.rounds += rounds

@@ -30,9 +30,19 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
                        notBeforeSeconds: Double = -.infinity, previous: Sweep?, current: Sweep) -> GroupWindow {
         let elapsed = previous.map { current.elapsedSeconds(since: $0) } ?? 0
         let signals = self.workloadSignals(previous: previous, current: current, elapsedSeconds: elapsed)
-        // One pass into each server's latencies and failure count: a group pushed at 5,000 samples a second has
-        // 150,000 in a window, and copying the samples themselves per server doubled what the window held.
+        // Each server's latencies and failure count: a group pushed at 5,000 samples a second has 150,000 in a
+        // window, and copying the samples themselves per server doubled what the window held. A counting pass
+        // first, so each array is allocated once at its size: grown by appending, every array left the blocks it
+        // outgrew free between live ones, as much again as the latencies.
+        var successes: [String: Int] = [:]
+        for sample in samples where sample.group == self.group && sample.atSeconds >= notBeforeSeconds && sample.taskSeconds != nil {
+            successes[sample.server, default: 0] += 1
+        }
         var latencies: [String: [Double]] = [:]
+        for (server, count) in successes {
+            latencies[server] = []
+            latencies[server]!.reserveCapacity(count)
+        }
         var failures: [String: Int] = [:]
         for sample in samples where sample.group == self.group && sample.atSeconds >= notBeforeSeconds {
             if let seconds = sample.taskSeconds {
