@@ -330,8 +330,8 @@ struct RunCommand: AsyncParsableCommand {
         ])
         // In dependency order: each service may use those before it; shutdown runs in reverse.
         // History comes before its producers, so at shutdown it stops after them and writes what they queued.
-        let services: [any Service] = [vmServices, sampler, historyService, detection] + alertSinks
-            + [alertService, latency, reloader, app]
+        let services: [any Service] = [FreePageReleaser(clock: ContinuousClock()), vmServices, sampler, historyService, detection]
+            + alertSinks + [alertService, latency, reloader, app]
         let group = ServiceGroup(configuration: .init(
             services: services.map { .init(service: $0) },
             gracefulShutdownSignals: [.sigterm, .sigint],

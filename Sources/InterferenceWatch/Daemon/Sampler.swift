@@ -1,4 +1,3 @@
-import CProc2
 import Foundation
 import Logging
 import ServiceLifecycle
@@ -39,10 +38,6 @@ struct Sampler<C: Clock>: Service where C.Duration == Duration {
         while !Task.isCancelled && !Task.isShuttingDownGracefully {
             ticker.startTick()
             ticks += 1
-            // Free pages inside malloc's arenas go back to the kernel once an interval: the last interval's
-            // short-lived buffers (a detection window's samples, push bodies, requests of hundreds of scrapers) leave
-            // them scattered between live blocks, where glibc never trims on its own. A few hundred microseconds.
-            _ = malloc_trim(0)
             self.sweepOnce()
             if ticks == 2 { self.afterStartup?() }
             guard await ticker.sleepUntilDue() else { break }

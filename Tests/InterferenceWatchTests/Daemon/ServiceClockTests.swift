@@ -105,4 +105,53 @@ struct ServiceClockTests {
         await services.value
         #expect(publisher.droppedTotals.allSatisfy { $0.count == 0 })
     }
+
+    @Test func freePagesAreReleasedOnceEverySecondUntilCancelled() async throws {
+        let manual = ManualClock()
+        let releases = Mutex<[Duration]>([])
+        let releaser = FreePageReleaser(clock: manual.clock) { releases.withLock { $0.append(manual.now()) } }
+        let loop = Task { try await releaser.run() }
+        defer { loop.cancel() }
+        // Once at start, then once a second of the injected clock, never in between.
+        #expect(await eventually(within: 60) { releases.withLock { $0.count } == 1 && manual.sleeperCount == 1 })
+        manual.advance(by: .milliseconds(999))
+        try await Task.sleep(for: .milliseconds(50))  // a wrongly woken loop would release in this time
+        #expect(releases.withLock { $0.count } == 1)
+        manual.advance(by: .milliseconds(1))
+        #expect(await eventually(within: 60) { releases.withLock { $0.count } == 2 && manual.sleeperCount == 1 })
+        manual.advance(by: .seconds(1))
+        #expect(await eventually(within: 60) { releases.withLock { $0.count } == 3 && manual.sleeperCount == 1 })
+        #expect(releases.withLock { $0 } == [.seconds(0), .seconds(1), .seconds(2)])
+        loop.cancel()
+        try await loop.value
+        manual.advance(by: .seconds(5))
+        #expect(releases.withLock { $0.count } == 3)
+    }
+
+    @Test func releasingFreePagesReturnsAFreedHeapToTheKernel() throws {
+        // Many small blocks (below the 1 MiB mmap threshold, so from the heap), every other one freed: the freed
+        // half is interleaved with live blocks, where glibc's own trimming of the heap's top never reaches.
+        let blocks = 4096, size = 16 << 10
+        var live: [UnsafeMutableRawPointer] = []
+        var freed: [UnsafeMutableRawPointer] = []
+        for index in 0..<blocks {
+            let block = try #require(malloc(size))
+            memset(block, 1, size)  // resident
+            if index % 2 == 0 { live.append(block) } else { freed.append(block) }
+        }
+        defer { live.forEach { free($0) } }
+        let before = try Self.anonymousKiB()
+        freed.forEach { free($0) }
+        MallocTuning.releaseFreePages()
+        let after = try Self.anonymousKiB()
+        // Half of 64 MiB went back; other threads of the test process allocate meanwhile, so only most of it is asked.
+        #expect(before - after > (blocks / 2) * (size >> 10) / 2, "anonymous memory \(before) KiB before, \(after) KiB after")
+    }
+
+    /// This process's resident anonymous memory (smaps_rollup: exact, unlike the status file's counters).
+    static func anonymousKiB() throws -> Int {
+        let rollup = try String(contentsOfFile: "/proc/self/smaps_rollup", encoding: .utf8)
+        let line = try #require(rollup.split(separator: "\n").first { $0.hasPrefix("Anonymous:") })
+        return try #require(Int(line.split(separator: " ", omittingEmptySubsequences: true)[1]))
+    }
 }
