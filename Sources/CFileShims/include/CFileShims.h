@@ -1,8 +1,9 @@
 // Small wrappers over stat(2), clock_gettime(2) and prctl(2) for the daemon. Swift sees `struct stat` and `struct timespec`
 // as declared by whichever imported C module included their headers first; with NIO's and BoringSSL's modules in
 // the build that attribution moves between builds, so the daemon calls these instead of the structs. Also what
-// keeps the daemon's code pages to those it uses (dl_iterate_phdr(3), userfaultfd(2), /proc/self/pagemap), whose
-// headers Glibc's Swift module does not export or whose values are newer than Debian 12's kernel headers.
+// keeps the daemon's code and data pages to those it uses (dl_iterate_phdr(3), userfaultfd(2), /proc/self/pagemap,
+// MADV_PAGEOUT), whose headers Glibc's Swift module does not export or whose values are newer than Debian 12's
+// kernel headers.
 #ifndef CFILESHIMS_H
 #define CFILESHIMS_H
 #include <stdint.h>
@@ -52,5 +53,11 @@ int iw_fault_around_off(const uint64_t *starts, const uint64_t *lengths, int cou
 /// Whether any present page in `[start, start + length)` of this process is private (anonymous, a copy-on-write
 /// copy) rather than the file's own page, from /proc/self/pagemap. 1 yes, 0 no, -1 with errno set when unreadable.
 int iw_has_private_pages(uint64_t start, uint64_t length);
+/// Asks the kernel to reclaim the present file pages in `[start, start + length)` of this process (MADV_PAGEOUT,
+/// Linux 5.4 and later), run by run of them; private copies are left alone. Safe in a writable mapping while other
+/// threads run: reclaim never loses data, and a page written in between is a private copy and only swapped out.
+/// The kernel skips file pages of a file this process neither owns nor may write. Returns the bytes advised, or -1
+/// with errno set when nothing could be (pagemap unreadable, every madvise refused).
+int64_t iw_page_out_file_pages(uint64_t start, uint64_t length);
 
 #endif

@@ -36,7 +36,7 @@ struct RunCommand: AsyncParsableCommand {
     var reuseExposition = true
 
     @Flag(name: .customLong("runtime.release-code-pages"), inversion: .prefixedNo,
-          help: "Map only the pages of the daemon's code, constants and libraries it uses: turn the kernel's fault-around off for them at start (userfaultfd, Linux 6.7+), and one interval after start unmap what start-up mapped and drop the binary's pages from the page cache (off: keep both as the kernel does).")
+          help: "Map only the pages of the daemon's code, constants, data and libraries it uses: turn the kernel's fault-around off for them at start (userfaultfd, Linux 6.7+), and one interval after start unmap what start-up mapped, drop the binary's pages from the page cache and hand the data segment's unwritten pages to reclaim (off: keep all as the kernel does).")
     var releaseCodePages = true
 
     @Option(name: .customLong("collection.interval"), help: "Time between collection sweeps (e.g. 5s, 1m).")
@@ -170,7 +170,7 @@ struct RunCommand: AsyncParsableCommand {
                 guard let outcome = CodePageRelease.release(logger: logger, libraries: faultAround != nil) else { return }
                 logger.info("released start-up code pages", metadata: [
                     "released_bytes": "\(outcome.releasedBytes)", "still_cached_bytes": "\(outcome.stillCachedBytes)",
-                    "library_bytes": "\(outcome.libraryBytes)"])
+                    "library_bytes": "\(outcome.libraryBytes)", "data_bytes": "\(outcome.dataBytes)"])
             }
         }
         let reloads = ConfigReloadStatus(configs: Set([self.collection.config.map { _ in .daemon }, self.webConfigFile.map { _ in .web }]

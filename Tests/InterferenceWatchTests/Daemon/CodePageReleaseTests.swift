@@ -1,3 +1,4 @@
+import CFileShims
 import Foundation
 import Glibc
 import Logging
@@ -73,20 +74,34 @@ struct CodePageReleaseTests {
         let arguments = ["--path.procfs", root + "/proc", "--path.sysfs", root + "/sys", "--collection.interval", "1s",
                          "--no-collector.process"]
 
+        /// The binary's mappings: permissions, file offset, resident and anonymous KiB.
+        func mappings(_ daemon: DaemonProcess) throws -> [(permissions: Substring, offset: Int, rssKiB: Int, anonymousKiB: Int)] {
+            let smaps = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/smaps", encoding: .utf8)
+            var result: [(permissions: Substring, offset: Int, rssKiB: Int, anonymousKiB: Int)] = []
+            var ours = false
+            for line in smaps.split(separator: "\n") {
+                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
+                // A mapping's first line; an anonymous one (.bss follows the data segment) has no path field.
+                if fields.count >= 5, fields[0].contains("-"), fields[0].allSatisfy({ $0.isHexDigit || $0 == "-" }) {
+                    ours = line.hasSuffix(binary)
+                    if ours { result.append((fields[1], Int(fields[2], radix: 16) ?? -1, 0, 0)) }
+                } else if ours, fields.count >= 2, fields[0] == "Rss:" {
+                    result[result.count - 1].rssKiB = Int(fields[1]) ?? 0
+                } else if ours, fields.count >= 2, fields[0] == "Anonymous:" {
+                    result[result.count - 1].anonymousKiB = Int(fields[1]) ?? 0
+                }
+            }
+            return result
+        }
         /// Resident KiB of the binary's code and constants: its `r-xp` mappings and the `r--p` one at offset 0 (lld
         /// puts the constants in a segment of their own; the other `r--p` mapping is RELRO, written at start).
         func resident(_ daemon: DaemonProcess) throws -> Int {
-            let smaps = try String(contentsOfFile: "/proc/\(daemon.process.processIdentifier)/smaps", encoding: .utf8)
-            var counted = false, kib = 0
-            for line in smaps.split(separator: "\n") {
-                let fields = line.split(separator: " ", omittingEmptySubsequences: true)
-                if fields.count >= 6, fields[0].contains("-"), fields[0].allSatisfy({ $0.isHexDigit || $0 == "-" }) {
-                    counted = line.hasSuffix(binary) && (fields[1] == "r-xp" || (fields[1] == "r--p" && Int(fields[2], radix: 16) == 0))
-                } else if counted, fields.first == "Rss:", fields.count >= 2 {
-                    kib += Int(fields[1]) ?? 0
-                }
-            }
-            return kib
+            try mappings(daemon).filter { $0.permissions == "r-xp" || ($0.permissions == "r--p" && $0.offset == 0) }
+                .reduce(0) { $0 + $1.rssKiB }
+        }
+        /// Resident KiB of the file pages of its writable segment: read since start, never written.
+        func residentData(_ daemon: DaemonProcess) throws -> Int {
+            try mappings(daemon).filter { $0.permissions == "rw-p" }.reduce(0) { $0 + $1.rssKiB - $1.anonymousKiB }
         }
 
         func lastSweep(_ daemon: DaemonProcess) async throws -> Double {
@@ -97,7 +112,7 @@ struct CodePageReleaseTests {
         // Past the second sweep of the loop, where the release would have happened, and serving.
         let started = try await lastSweep(kept)
         #expect(try await eventually(within: 30, every: .milliseconds(200)) { try await lastSweep(kept) >= started + 2 })
-        let keptKiB = try resident(kept)
+        let keptKiB = try resident(kept), keptDataKiB = try residentData(kept)
         #expect(!kept.log.contains("released start-up code pages"))
         kept.stop()
 
@@ -105,7 +120,7 @@ struct CodePageReleaseTests {
         defer { released.stop() }
         #expect(await eventually(within: 30) { released.log.contains("released start-up code pages") }, "\(released.log.suffix(1500))")
         _ = try await released.get("/metrics")  // serving after the release: the code it runs is mapped back
-        let releasedKiB = try resident(released)
+        let releasedKiB = try resident(released), releasedDataKiB = try residentData(released)
         // With fault-around off (Linux 6.7 on) only what the daemon runs comes back: the debug build on 6.18 keeps
         // 4.3 MiB against 20.8. Without it, under three quarters: kernels from 6.16 read ahead in executable mappings
         // whatever the advice, and the neighbours are mapped along.
@@ -117,6 +132,75 @@ struct CodePageReleaseTests {
         #expect(!kept.log.contains("fault-around off"))
         #expect(releasedKiB > 0 && (faultAroundOff ? releasedKiB * 3 < keptKiB : releasedKiB * 4 < keptKiB * 3),
                 "resident code and constants: \(releasedKiB) KiB released, \(keptKiB) KiB kept; \(released.log.suffix(1500))")
+        // The writable segment's file pages were handed to reclaim (the tests run as root, who may page out any
+        // file's pages), and what the daemon read again since is a fraction: the debug build keeps about 0.5 MiB.
+        let dataBytes = released.log.firstMatch(of: /data_bytes=([0-9]+)/).flatMap { Int($0.1) } ?? 0
+        #expect(dataBytes > 0, "\(released.log.suffix(1500))")
+        #expect(keptDataKiB > 0 && releasedDataKiB * 2 < keptDataKiB,
+                "file pages of the writable segment: \(releasedDataKiB) KiB released, \(keptDataKiB) KiB kept")
         #expect(try await released.get("/metrics").status == 200)
+    }
+
+    @Test func dataSpansAreTheFileBackedPartsOfWritableSegmentsRoundedInward() {
+        let bias: UInt = 0x5555_0000_0000
+        let segments = [
+            Segment(bias: bias, object: 0, flags: Self.read | Self.execute, address: 0x1000, sizeBytes: 0x8000, fileSizeBytes: 0x8000, fileOffset: 0x1000),
+            // Data then .bss: only the part read from the file, its partial first and last pages left out.
+            Segment(bias: bias, object: 0, flags: Self.read | Self.write, address: 0x1_0010, sizeBytes: 0x9_0000, fileSizeBytes: 0x3_0100, fileOffset: 0x1_0010),
+            // .bss alone, and a file part under a page.
+            Segment(bias: bias, object: 0, flags: Self.read | Self.write, address: 0x20_0000, sizeBytes: 0x4000, fileSizeBytes: 0, fileOffset: 0x4_0000),
+            Segment(bias: bias, object: 0, flags: Self.read | Self.write, address: 0x30_0100, sizeBytes: 0x2000, fileSizeBytes: 0x800, fileOffset: 0x4_0100),
+        ]
+        #expect(CodePageRelease.dataSpans(segments, pageSizeBytes: 4096) == [bias + 0x1_1000..<bias + 0x4_0000])
+    }
+
+    /// A private writable mapping of a cached file, every page read and some written: paging out keeps every written
+    /// byte, unmaps the pages only read (the file's own), and reading them again gives the file's bytes.
+    @Test func pagingOutFilePagesKeepsWrittenPagesAndUnmapsTheRest() throws {
+        let tree = try TemporaryTree()
+        let pageSize = Int(sysconf(Int32(_SC_PAGESIZE))), pages = 256
+        let content = (0..<pages * pageSize).map { UInt8(truncatingIfNeeded: $0 / pageSize &+ $0) }
+        try Data(content).write(to: URL(fileURLWithPath: tree.root + "/data"))
+        let descriptor = open(tree.root + "/data", O_RDONLY)
+        try #require(descriptor >= 0)
+        // Written back first: a dirty page in the cache cannot be reclaimed until it is.
+        try #require(fsync(descriptor) == 0)
+        defer { close(descriptor) }
+        let mapped = try #require(mmap(nil, pages * pageSize, PROT_READ | PROT_WRITE, MAP_PRIVATE, descriptor, 0))
+        try #require(mapped != MAP_FAILED)
+        defer { munmap(mapped, pages * pageSize) }
+        let bytes = mapped.assumingMemoryBound(to: UInt8.self)
+        var sum = 0
+        for page in 0..<pages { sum &+= Int(bytes[page * pageSize]) }  // every page present, the file's own
+        for page in stride(from: 0, to: pages, by: 16) { bytes[page * pageSize + 1] = 0xA5 }  // 16 private copies
+        let start = UInt64(UInt(bitPattern: mapped)), length = UInt64(pages * pageSize)
+        #expect(iw_has_private_pages(start, length) == 1)
+
+        let advised = iw_page_out_file_pages(start, length)
+        #expect(advised == Int64((pages - 16) * pageSize), "advised \(advised) bytes, errno \(errno)")
+        // Only the 16 written pages are still mapped (a clean file page mapped once is reclaimed at once).
+        let present = try Self.presentPages(start: start, pages: pages)
+        #expect(present == Set(stride(from: 0, to: pages, by: 16)), "present after the page-out: \(present.sorted())")
+        for page in 0..<pages {
+            let expected = page % 16 == 0 ? 0xA5 : content[page * pageSize + 1]
+            #expect(bytes[page * pageSize + 1] == expected, "page \(page)")
+            #expect(bytes[page * pageSize] == content[page * pageSize], "page \(page)")
+        }
+        #expect(sum > 0)
+    }
+
+    /// Pages of this process present in `[start, start + pages)`, by index (/proc/self/pagemap bit 63).
+    static func presentPages(start: UInt64, pages: Int) throws -> Set<Int> {
+        let pageSize = UInt64(sysconf(Int32(_SC_PAGESIZE)))
+        let handle = try FileHandle(forReadingFrom: URL(fileURLWithPath: "/proc/self/pagemap"))
+        defer { try? handle.close() }
+        try handle.seek(toOffset: start / pageSize * 8)
+        let data = try #require(try handle.read(upToCount: pages * 8))
+        var present = Set<Int>()
+        for index in 0..<pages {
+            let entry = data.withUnsafeBytes { $0.loadUnaligned(fromByteOffset: index * 8, as: UInt64.self) }
+            if entry >> 63 & 1 == 1 { present.insert(index) }
+        }
+        return present
     }
 }
