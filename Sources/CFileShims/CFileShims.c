@@ -177,53 +177,47 @@ int iw_has_private_pages(uint64_t start, uint64_t length) {
 #define MADV_PAGEOUT 21
 #endif
 
+// Advises the run of `bytes` from `address`, adding what was advised or keeping the first error.
+static void page_out_run(uint64_t address, uint64_t bytes, uint64_t *advised, int *first_error) {
+    if (bytes == 0) return;
+    if (madvise((void *)(uintptr_t)address, bytes, MADV_PAGEOUT) == 0) {
+        *advised += bytes;
+    } else if (!*first_error) {
+        *first_error = errno;
+    }
+}
+
 int64_t iw_page_out_file_pages(uint64_t start, uint64_t length) {
-    long page = sysconf(_SC_PAGESIZE);
+    uint64_t page = (uint64_t)sysconf(_SC_PAGESIZE);
     int pagemap = open("/proc/self/pagemap", O_RDONLY | O_CLOEXEC);
     if (pagemap < 0) return -1;
     uint64_t entries[512];
-    uint64_t pages = length / (uint64_t)page, done = 0, advised = 0;
+    uint64_t pages = length / page, done = 0, advised = 0;
     uint64_t run_start = 0, run_pages = 0;  // the current run of present file pages, by page index
     int first_error = 0;
     while (done < pages) {
         uint64_t batch = pages - done < 512 ? pages - done : 512;
-        off_t at = (off_t)((start / (uint64_t)page + done) * sizeof(uint64_t));
+        off_t at = (off_t)((start / page + done) * sizeof(uint64_t));
         ssize_t got = pread(pagemap, entries, batch * sizeof(uint64_t), at);
         if (got <= 0) {
             first_error = got < 0 ? errno : EIO;
             break;
         }
         uint64_t read = (uint64_t)got / sizeof(uint64_t);
-        for (uint64_t i = 0; i <= read; i++) {
+        for (uint64_t i = 0; i < read; i++) {
             // Bit 63: present; bit 61: a file page. A private copy (written since) is skipped: paging it out would
-            // only push it to swap. The end of a batch does not end a run.
-            int file_page = i < read && (entries[i] >> 63 & 1) && (entries[i] >> 61 & 1);
-            if (file_page) {
+            // only push it to swap. A run goes on across batches.
+            if ((entries[i] >> 63 & 1) && (entries[i] >> 61 & 1)) {
                 if (run_pages == 0) run_start = done + i;
                 run_pages++;
-                continue;
-            }
-            if (i == read) break;
-            if (run_pages > 0) {
-                void *address = (void *)(uintptr_t)(start + run_start * (uint64_t)page);
-                if (madvise(address, run_pages * (uint64_t)page, MADV_PAGEOUT) == 0) {
-                    advised += run_pages * (uint64_t)page;
-                } else if (!first_error) {
-                    first_error = errno;
-                }
+            } else {
+                page_out_run(start + run_start * page, run_pages * page, &advised, &first_error);
                 run_pages = 0;
             }
         }
         done += read;
     }
-    if (run_pages > 0) {
-        void *address = (void *)(uintptr_t)(start + run_start * (uint64_t)page);
-        if (madvise(address, run_pages * (uint64_t)page, MADV_PAGEOUT) == 0) {
-            advised += run_pages * (uint64_t)page;
-        } else if (!first_error) {
-            first_error = errno;
-        }
-    }
+    page_out_run(start + run_start * page, run_pages * page, &advised, &first_error);
     close(pagemap);
     if (advised == 0 && first_error) {
         errno = first_error;

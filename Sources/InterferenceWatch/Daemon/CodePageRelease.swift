@@ -87,9 +87,9 @@ enum CodePageRelease {
         }
     }
 
-    /// Releases the main program's read-only pages, and with `libraries` the shared libraries' (see the type's
-    /// comment); `nil`, logged, when it cannot.
-    static func release(logger: Logger, libraries: Bool = false) -> Outcome? {
+    /// Releases the main program's read-only pages, with `libraries` the shared libraries' and with `dataPages` the
+    /// file pages of its writable segment (see the type's comment); `nil`, logged, when it cannot.
+    static func release(logger: Logger, libraries: Bool = false, dataPages: Bool = true) -> Outcome? {
         let pageSizeBytes = UInt(sysconf(Int32(_SC_PAGESIZE)))
         let program = LoadedSegment.all().filter { $0.object == 0 }
         let spans = Self.releasableSpans(program, pageSizeBytes: pageSizeBytes)
@@ -119,7 +119,7 @@ enum CodePageRelease {
         return Outcome(releasedBytes: spans.reduce(0) { $0 + $1.addresses.count },
                        stillCachedBytes: spans.reduce(0) { $0 + Self.cachedBytes($1.addresses, pageSizeBytes: pageSizeBytes) },
                        libraryBytes: libraries ? Self.releaseLibraries(pageSizeBytes: pageSizeBytes, logger: logger) : 0,
-                       dataBytes: Self.pageOutData(Self.dataSpans(program, pageSizeBytes: pageSizeBytes), logger: logger))
+                       dataBytes: dataPages ? Self.pageOutData(Self.dataSpans(program, pageSizeBytes: pageSizeBytes), logger: logger) : 0)
     }
 
     /// Hands the file pages of `spans` to reclaim; the bytes advised.
