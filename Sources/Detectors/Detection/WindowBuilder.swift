@@ -34,8 +34,9 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
         // window, and copying the samples themselves per server doubled what the window held. A counting pass
         // first, so each array is allocated once at its size: grown by appending, every array left the blocks it
         // outgrew free between live ones, as much again as the latencies.
+        let included = { (sample: LatencySample) in sample.group == self.group && sample.atSeconds >= notBeforeSeconds }
         var successes: [String: Int] = [:]
-        for sample in samples where sample.group == self.group && sample.atSeconds >= notBeforeSeconds && sample.taskSeconds != nil {
+        for sample in samples where included(sample) && sample.taskSeconds != nil {
             successes[sample.server, default: 0] += 1
         }
         var latencies: [String: [Double]] = [:]
@@ -44,7 +45,7 @@ public struct WindowBuilder: Sendable, Equatable, Codable {
             latencies[server]!.reserveCapacity(count)
         }
         var failures: [String: Int] = [:]
-        for sample in samples where sample.group == self.group && sample.atSeconds >= notBeforeSeconds {
+        for sample in samples where included(sample) {
             if let seconds = sample.taskSeconds {
                 latencies[sample.server, default: []].append(seconds)
             } else {

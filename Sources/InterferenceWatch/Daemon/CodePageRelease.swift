@@ -69,11 +69,16 @@ enum CodePageRelease {
     static func releasableSpans(_ segments: [LoadedSegment], pageSizeBytes: UInt) -> [Span] {
         segments.compactMap { segment in
             guard !segment.isWritable, segment.sizeBytes > 0 else { return nil }
-            let start = segment.bias &+ segment.address, end = start &+ segment.sizeBytes
-            let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
-            guard first < last else { return nil }
-            return Span(addresses: first..<last, fileOffset: segment.fileOffset + (first - start))
+            let start = segment.bias &+ segment.address
+            guard let pages = Self.wholePages(start, start &+ segment.sizeBytes, pageSizeBytes: pageSizeBytes) else { return nil }
+            return Span(addresses: pages, fileOffset: segment.fileOffset + (pages.lowerBound - start))
         }
+    }
+
+    /// The whole pages inside `[start, end)`, `nil` when there is none: a page shared with a neighbour is left out.
+    private static func wholePages(_ start: UInt, _ end: UInt, pageSizeBytes: UInt) -> Range<UInt>? {
+        let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
+        return first < last ? first..<last : nil
     }
 
     /// The file-backed parts of the writable ones among `segments`, rounded inward to whole pages: where unwritten
@@ -81,9 +86,8 @@ enum CodePageRelease {
     static func dataSpans(_ segments: [LoadedSegment], pageSizeBytes: UInt) -> [Range<UInt>] {
         segments.compactMap { segment in
             guard segment.isWritable, segment.fileSizeBytes > 0 else { return nil }
-            let start = segment.bias &+ segment.address, end = start &+ min(segment.fileSizeBytes, segment.sizeBytes)
-            let first = (start + pageSizeBytes - 1) / pageSizeBytes * pageSizeBytes, last = end / pageSizeBytes * pageSizeBytes
-            return first < last ? first..<last : nil
+            let start = segment.bias &+ segment.address
+            return Self.wholePages(start, start &+ min(segment.fileSizeBytes, segment.sizeBytes), pageSizeBytes: pageSizeBytes)
         }
     }
 
